@@ -1,0 +1,51 @@
+"""autodiff: reverse-mode automatic differentiation on numpy, small enough to read in an afternoon.
+
+>>> import autodiff as ad
+>>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+>>> loss = (ad.tanh(x) ** 2).sum()
+>>> loss.backward()
+>>> x.grad.shape
+(2,)
+"""
+
+from .tensor import Tensor  # first: everything else builds on it  # isort: skip
+from . import ops
+from .engine import gradients
+from .errors import (
+    AnomalyError, AutodiffError, DtypeError, GraphFreedError, InPlaceError, ShapeError,
+)
+from .factories import (
+    arange, eye, full, linspace, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+)
+from .finite_diff import (
+    CheckReport, GradcheckError, default_step, gradcheck, gradgradcheck, numerical_grad, numerical_hessian,
+    numerical_jacobian,
+)
+from .function import Context, Function
+from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import (
+    abs, absolute, add, arccos, arcsin, arctan, argmax, argmin, broadcast_to, clip, concatenate, cos,
+    cosh, det, divide, dot, einsum, equal, exp, expand_dims, flatten, getitem, greater, greater_equal,
+    inv, isfinite, less, less_equal, log, log1p, log_softmax, logical_and, logical_not, logical_or,
+    logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative, norm, not_equal, outer,
+    power, prod, relu, reshape, sigmoid, sign, sin, sinh, softmax, softplus, solve, split, sqrt,
+    squeeze, stack, std, subtract, sum, swapaxes, tan, tanh, transpose, var, where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "zeros_like", "ones_like",
+    "rand", "randn", "gradients", "Function", "Context", "no_grad", "enable_grad", "is_grad_enabled",
+    "set_grad_enabled", "detect_anomaly", "AutodiffError", "ShapeError", "GraphFreedError",
+    "InPlaceError", "AnomalyError", "DtypeError", "ops", "CheckReport", "GradcheckError", "default_step",
+    "gradcheck", "gradgradcheck", "numerical_grad", "numerical_hessian", "numerical_jacobian",
+    "abs", "absolute", "add", "arccos", "arcsin", "arctan", "argmax", "argmin", "broadcast_to", "clip",
+    "concatenate", "cos", "cosh", "det", "divide", "dot", "einsum", "equal", "exp", "expand_dims",
+    "flatten", "getitem", "greater", "greater_equal", "inv", "isfinite", "less", "less_equal", "log",
+    "log1p", "log_softmax", "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "multiply", "negative", "norm", "not_equal", "outer", "power",
+    "prod", "relu", "reshape", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "solve",
+    "split", "sqrt", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "tan", "tanh",
+    "transpose", "var", "where",
+]

@@ -1,0 +1,92 @@
+"""Recording switches: grad mode (thread-local) and anomaly detection.
+
+``no_grad`` / ``enable_grad`` change grad mode for the current thread only, like PyTorch: a
+``no_grad`` block in one thread never stops another thread from recording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+GRAD_MODE = _GradMode()
+
+
+class _Anomaly:
+    enabled = False
+
+
+ANOMALY = _Anomaly()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad are being recorded (this thread).
+
+    >>> import autodiff as ad
+    >>> with ad.no_grad():
+    ...     ad.is_grad_enabled()
+    False
+    """
+    return GRAD_MODE.enabled
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    previous = GRAD_MODE.enabled
+    GRAD_MODE.enabled = enabled
+    try:
+        yield
+    finally:
+        GRAD_MODE.enabled = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager: stop recording operations in this thread (inference, parameter updates).
+
+    >>> import autodiff as ad
+    >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ad.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    return _grad_mode(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager: record operations again inside a ``no_grad`` block (this thread)."""
+    return _grad_mode(True)
+
+
+def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager[None]:
+    """Context manager: set grad mode to ``enabled`` for this thread."""
+    return _grad_mode(bool(enabled))
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Context manager: raise as soon as an op's forward or backward produces NaN or inf.
+
+    The error names the op, the direction (forward or backward) and, for backward, the input
+    whose cotangent went bad. It costs an ``isfinite`` check per op, so use it for debugging only.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([0.0], requires_grad=True)
+    >>> with ad.detect_anomaly():
+    ...     ad.log(x)
+    Traceback (most recent call last):
+    ...
+    autodiff.errors.AnomalyError: forward of 'log' produced non-finite values (1 of 1 entries are nan or inf)
+    """
+    previous = ANOMALY.enabled
+    ANOMALY.enabled = True
+    try:
+        yield
+    finally:
+        ANOMALY.enabled = previous

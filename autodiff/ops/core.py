@@ -1,0 +1,209 @@
+"""How an op is defined: a numpy forward and one VJP per differentiable input, side by side.
+
+An op called on plain arrays (or numbers) runs its numpy forward and returns a plain array: no
+Tensor, no recording. Called with Tensors, it returns a Tensor and, when something requires grad
+and grad mode is on, records itself as that tensor's node.
+
+Every VJP has the flat signature ``vjp(g, out, *inputs, **params)``: the cotangent of the output,
+the output, the op's inputs and its static parameters. During a plain backward these are numpy
+arrays, so a VJP costs what hand-written numpy costs; under ``create_graph=True`` they are
+Tensors, so the same formula is recorded and can be differentiated again.
+
+VJPs must also accept ``g`` with extra *leading* batch axes (``g.ndim - out.ndim`` of them): that is
+how vectorised Jacobians push many cotangents through one backward pass. Writing axes as negative
+numbers and relying on broadcasting is usually all it takes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import AnomalyError, ShapeError
+from ..grad_mode import ANOMALY, GRAD_MODE
+from ..tensor import Tensor
+
+VJP = Callable[..., Any]
+
+
+class Op:
+    """A differentiable primitive. ``vjps[i]`` is the VJP for input i (None: not differentiable)."""
+
+    __slots__ = ("name", "forward", "vjps")
+
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[VJP | None]) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+class VariadicVJP:
+    """VJPs for ops with any number of inputs (concatenate, stack, einsum): ``vjp(i, g, out, *xs)``."""
+
+    __slots__ = ("vjp",)
+
+    def __init__(self, vjp: Callable[..., Any]) -> None:
+        self.vjp = vjp
+
+    def __getitem__(self, i: int) -> VJP:
+        vjp = self.vjp
+        return lambda g, out, *inputs, **params: vjp(i, g, out, *inputs, **params)
+
+
+def primitive(name: str, forward: Callable[..., Any], *vjps: VJP | None,
+              variadic: VJP | None = None, doc: str | None = None) -> Callable[..., Any]:
+    """Make the public function for an op from its forward and its VJPs.
+
+    The forward's first ``len(vjps)`` parameters are the op's inputs; the rest are static parameters
+    (``axis``, ``shape``...), which may be given by position or keyword and reach the VJPs as keywords.
+    """
+    op = Op(name, forward, VariadicVJP(variadic) if variadic is not None else vjps)
+    names = _static_parameters(forward, len(vjps)) if variadic is None else []
+
+    def function(*args: Any, **params: Any) -> Any:
+        if len(args) > len(vjps) and variadic is None:
+            if len(args) - len(vjps) > len(names):
+                raise TypeError(f"{name}() takes {len(vjps) + len(names)} arguments, got {len(args)}")
+            params.update(zip(names, args[len(vjps):]))
+            args = args[: len(vjps)]
+        return apply(op, args, params)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    function.op = op  # type: ignore[attr-defined]
+    return function
+
+
+def _static_parameters(forward: Callable[..., Any], inputs: int) -> list[str]:
+    try:
+        return list(inspect.signature(forward).parameters)[inputs:]
+    except (TypeError, ValueError):  # numpy ufuncs have no Python signature, and no static parameters
+        return []
+
+
+def apply(op: Op, args: tuple, params: dict) -> Any:
+    """Run ``op`` on ``args``: plain arrays in, plain array out; Tensors in, a (recorded) Tensor out."""
+    datas = []
+    found = False
+    recording = False
+    version = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            found = True
+            datas.append(a.data)
+            if a.requires_grad:
+                recording = True
+                version += a._version
+        else:
+            datas.append(a)
+    if not found:
+        return op.forward(*args, **params)
+    try:
+        out = op.forward(*datas, **params)
+    except ValueError as error:
+        raise _shape_error(op, datas, error) from error
+    if ANOMALY.enabled:
+        check_finite(out, f"forward of {op.name!r}")
+    if recording and GRAD_MODE.enabled:
+        return Tensor._record(out, op, args, params, version)
+    return Tensor._wrap(out)
+
+
+def _shape_error(op: Op, datas: list, error: ValueError) -> Exception:
+    shapes = " and ".join(str(np.shape(d)) for d in datas)
+    if "broadcast" in str(error) or "shape" in str(error) or "mismatch" in str(error) or "dimension" in str(error):
+        return ShapeError(f"{op.name}: inputs of shapes {shapes} do not fit: {error}")
+    return error
+
+
+def check_finite(value: Any, where: str) -> None:
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise AnomalyError(f"{where} produced non-finite values ({bad} of {array.size} entries are nan or inf)")
+
+
+def data_of(x: Any) -> Any:
+    """The array behind a Tensor, or x itself."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def unwrap_index(index: Any) -> Any:
+    """An index with Tensors replaced by their arrays (index tensors are never differentiated)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        return [data_of(i) for i in index]
+    return index
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...], batch_ndim: int = 0) -> Any:
+    """Reduce a cotangent to ``batch + shape``: sum the axes that broadcasting added or stretched.
+
+    The first ``batch_ndim`` axes of ``g`` are a batch of cotangents (vectorised Jacobians) and are
+    kept. The gradient of a broadcast is the sum over the broadcast axes.
+    """
+    from .reduce import sum as sum_  # reduce imports this module
+
+    extra = np.ndim(g) - batch_ndim - len(shape)
+    if extra > 0:
+        g = sum_(g, axis=tuple(range(batch_ndim, batch_ndim + extra)))
+    elif extra < 0:  # a VJP that returned a cotangent without the broadcast axes (rare): expand
+        g = broadcast_like(g, tuple(np.shape(g)[:batch_ndim]) + shape)
+        return g
+    g_shape = np.shape(g)
+    stretched = tuple(batch_ndim + i for i, n in enumerate(shape) if n == 1 and g_shape[batch_ndim + i] != 1)
+    if stretched:
+        g = sum_(g, axis=stretched, keepdims=True)
+    if tuple(np.shape(g)[batch_ndim:]) != shape:  # an axis of size 1 in g where shape has n
+        g = broadcast_like(g, tuple(np.shape(g)[:batch_ndim]) + shape)
+    return g
+
+
+def broadcast_like(g: Any, shape: tuple[int, ...]) -> Any:
+    from .shape import broadcast_to
+
+    return broadcast_to(g, shape)
+
+
+def normalize_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
+    """Axes as a sorted tuple of *negative* numbers (so VJPs work with leading batch axes)."""
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"{op}: axis {a} is out of range for an input with {ndim} dimensions")
+        result.append(int(a) - ndim if a >= 0 else int(a))
+    if len(set(result)) != len(result):
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(result))
+
+
+def batch_ndim(g: Any, out: Any) -> int:
+    """How many leading batch axes the cotangent carries (0 outside vectorised Jacobians)."""
+    return np.ndim(g) - np.ndim(out)
+
+
+def nondifferentiable(name: str, function: Callable[..., Any], doc: str | None = None) -> Callable[..., Any]:
+    """An op whose result never requires grad (comparisons, sign, argmax): its derivative is zero."""
+
+    def wrapper(*args: Any, **params: Any) -> Any:
+        if any(isinstance(a, Tensor) for a in args):
+            return Tensor._wrap(function(*(data_of(a) for a in args), **params))
+        return function(*args, **params)
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = doc
+    return wrapper

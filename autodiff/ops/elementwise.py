@@ -1,0 +1,194 @@
+"""Elementwise ops: arithmetic, powers, exponentials, trigonometry, kinks, selection, comparisons.
+
+Each op is its numpy forward with the VJP beside it; the engine reduces every cotangent back to
+its input's shape (broadcasting), so these formulas are written as if shapes matched.
+
+Documented choices at kinks and domain edges (the value used where the derivative jumps):
+``abs'(0) = 0``, ``relu'(0) = 0``, ``maximum``/``minimum`` split the gradient evenly between tied
+inputs, ``clip`` passes the gradient at the boundary (``lo <= x <= hi``), ``sqrt'(0) = +inf``,
+``log'(0) = +inf``, ``d/dy xʸ = 0`` where ``x = 0`` (and ``y >= 0``), ``d/dx x⁰ = 0``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import nondifferentiable, primitive
+
+# ----------------------------------------------------------------------------- comparisons & logic
+# These return boolean arrays/tensors; they never require grad, so their derivative is zero.
+less = nondifferentiable("less", np.less, "Elementwise x < y (boolean, no grad).")
+less_equal = nondifferentiable("less_equal", np.less_equal, "Elementwise x <= y (boolean, no grad).")
+greater = nondifferentiable("greater", np.greater, "Elementwise x > y (boolean, no grad).")
+greater_equal = nondifferentiable("greater_equal", np.greater_equal, "Elementwise x >= y (boolean, no grad).")
+equal = nondifferentiable("equal", np.equal, "Elementwise x == y (boolean, no grad).")
+not_equal = nondifferentiable("not_equal", np.not_equal, "Elementwise x != y (boolean, no grad).")
+logical_and = nondifferentiable("logical_and", np.logical_and, "Elementwise x and y (boolean).")
+logical_or = nondifferentiable("logical_or", np.logical_or, "Elementwise x or y (boolean).")
+logical_not = nondifferentiable("logical_not", np.logical_not, "Elementwise not x (boolean).")
+isfinite = nondifferentiable("isfinite", np.isfinite, "Elementwise: not NaN and not inf (boolean).")
+sign = nondifferentiable("sign", np.sign, "Elementwise sign, -1, 0 or 1 (no grad: zero almost everywhere).")
+
+
+def _safe_log(x):
+    """log x where x > 0, 0 elsewhere; the masked branch never sees log 0, so no inf·0 = NaN later."""
+    positive = x > 0
+    return where(positive, log(where(positive, x, 1.0)), 0.0)
+
+
+def _power_vjp_base(g, out, x, y):  # d/dx xʸ = y·xʸ⁻¹  (0 where y = 0)
+    if isinstance(y, (int, float)):
+        if y == 0:
+            return 0.0 * g
+        if y == 1:
+            return g
+        if y == 2:
+            return g * 2.0 * x
+        return g * y * x ** (y - 1)
+    return g * where(y == 0, 0.0, y * x ** (y - 1))
+
+
+def _maximum_share(a, b):  # 1 where a wins, ½ at ties, 0 where b wins
+    return (a > b) + 0.5 * (a == b)
+
+
+def _clip_forward(x, lo, hi):
+    if lo is None and hi is None:
+        return np.array(x, copy=True)
+    return np.clip(x, lo, hi)
+
+
+def _clip_pass(x, lo, hi):  # 1 where lo <= x <= hi: the gradient passes at the boundary
+    inside = True
+    if lo is not None:
+        inside = x >= lo
+    if hi is not None:
+        inside = (x <= hi) if inside is True else inside & (x <= hi)
+    return inside
+
+
+def _sigmoid_forward(x):
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+# ----------------------------------------------------------------------------- arithmetic
+add = primitive(
+    "add", np.add,
+    lambda g, out, x, y: g,  # ∂(x+y)/∂x = 1
+    lambda g, out, x, y: g,  # ∂(x+y)/∂y = 1
+    doc="Elementwise x + y with broadcasting.\n\n>>> add([1.0, 2.0], 1.0)\narray([2., 3.])",
+)
+subtract = primitive(
+    "subtract", np.subtract,
+    lambda g, out, x, y: g,   # ∂(x-y)/∂x = 1
+    lambda g, out, x, y: -g,  # ∂(x-y)/∂y = -1
+    doc="Elementwise x - y with broadcasting.",
+)
+multiply = primitive(
+    "multiply", np.multiply,
+    lambda g, out, x, y: g * y,  # ∂(xy)/∂x = y
+    lambda g, out, x, y: g * x,  # ∂(xy)/∂y = x
+    doc="Elementwise x * y with broadcasting.",
+)
+divide = primitive(
+    "divide", np.true_divide,
+    lambda g, out, x, y: g / y,         # ∂(x/y)/∂x = 1/y
+    lambda g, out, x, y: -g * out / y,  # ∂(x/y)/∂y = -x/y²
+    doc="Elementwise x / y with broadcasting.",
+)
+power = primitive(
+    "power", np.power,
+    _power_vjp_base,
+    lambda g, out, x, y: g * out * _safe_log(x),  # ∂xʸ/∂y = xʸ·log x
+    doc="Elementwise xʸ with broadcasting.\n\n>>> power(2.0, 3.0)\n8.0",
+)
+negative = primitive("negative", np.negative, lambda g, out, x: -g, doc="Elementwise -x.")  # d(-x) = -1
+absolute = primitive(
+    "abs", np.abs,
+    lambda g, out, x: g * sign(x),  # d|x|/dx = sign x  (0 at 0)
+    doc="Elementwise |x|; its derivative at 0 is taken as 0.",
+)
+astype = primitive(
+    "astype", lambda x, dtype: x.astype(dtype),
+    lambda g, out, x, dtype: g.astype(x.dtype),  # a cast's derivative is the cast back
+    doc="x converted to ``dtype``.",
+)
+
+# ----------------------------------------------------------------------------- exponentials and logs
+exp = primitive("exp", np.exp, lambda g, out, x: g * out, doc="Elementwise eˣ.")  # d eˣ = eˣ
+log = primitive("log", np.log, lambda g, out, x: g / x, doc="Natural log; log'(0) = +inf.")  # d log x = 1/x
+log1p = primitive(
+    "log1p", np.log1p, lambda g, out, x: g / (1.0 + x),  # d log(1+x) = 1/(1+x)
+    doc="log(1 + x), accurate for small x.",
+)
+sqrt = primitive(
+    "sqrt", np.sqrt, lambda g, out, x: g / (2.0 * out),  # d √x = 1/(2√x)
+    doc="Elementwise √x; its derivative at 0 is +inf.",
+)
+
+# ----------------------------------------------------------------------------- trigonometric
+sin = primitive("sin", np.sin, lambda g, out, x: g * cos(x), doc="Elementwise sin x.")  # d sin = cos
+cos = primitive("cos", np.cos, lambda g, out, x: -g * sin(x), doc="Elementwise cos x.")  # d cos = -sin
+tan = primitive("tan", np.tan, lambda g, out, x: g * (1.0 + out * out), doc="Elementwise tan x.")  # 1+tan²
+arcsin = primitive(
+    "arcsin", np.arcsin, lambda g, out, x: g / sqrt(1.0 - x * x),  # d asin = 1/√(1-x²)
+    doc="Elementwise arcsin x (derivative +inf at ±1).",
+)
+arccos = primitive(
+    "arccos", np.arccos, lambda g, out, x: -g / sqrt(1.0 - x * x),  # d acos = -1/√(1-x²)
+    doc="Elementwise arccos x (derivative -inf at ±1).",
+)
+arctan = primitive(
+    "arctan", np.arctan, lambda g, out, x: g / (1.0 + x * x),  # d atan = 1/(1+x²)
+    doc="Elementwise arctan x.",
+)
+sinh = primitive("sinh", np.sinh, lambda g, out, x: g * cosh(x), doc="Elementwise sinh x.")  # d sinh = cosh
+cosh = primitive("cosh", np.cosh, lambda g, out, x: g * sinh(x), doc="Elementwise cosh x.")  # d cosh = sinh
+tanh = primitive(
+    "tanh", np.tanh, lambda g, out, x: g * (1.0 - out * out),  # d tanh = 1 - tanh²
+    doc="Elementwise tanh x.",
+)
+
+# ----------------------------------------------------------------------------- activations with kinks
+sigmoid = primitive(
+    "sigmoid", _sigmoid_forward,
+    lambda g, out, x: g * out * (1.0 - out),  # σ' = σ(1-σ)
+    doc="Logistic 1/(1+e⁻ˣ), computed without overflow for any x.",
+)
+relu = primitive(
+    "relu", lambda x: np.maximum(x, 0),
+    lambda g, out, x: g * (x > 0),  # relu' = [x > 0]  (0 at 0)
+    doc="max(x, 0); its derivative at 0 is taken as 0.",
+)
+softplus = primitive(
+    "softplus", lambda x: np.logaddexp(0, x),
+    lambda g, out, x: g * sigmoid(x),  # d log(1+eˣ) = σ(x)
+    doc="log(1 + eˣ), computed without overflow.",
+)
+maximum = primitive(
+    "maximum", np.maximum,
+    lambda g, out, x, y: g * _maximum_share(x, y),  # 1 where x>y, ½ at ties
+    lambda g, out, x, y: g * _maximum_share(y, x),
+    doc="Elementwise max(x, y); at ties the gradient is split evenly.",
+)
+minimum = primitive(
+    "minimum", np.minimum,
+    lambda g, out, x, y: g * _maximum_share(y, x),  # 1 where x<y, ½ at ties
+    lambda g, out, x, y: g * _maximum_share(x, y),
+    doc="Elementwise min(x, y); at ties the gradient is split evenly.",
+)
+clip = primitive(
+    "clip", _clip_forward,
+    lambda g, out, x, lo, hi: g * _clip_pass(x, lo, hi),  # 1 inside [lo, hi], boundary included
+    lambda g, out, x, lo, hi: g * (x < lo),               # where clipped up to lo
+    lambda g, out, x, lo, hi: g * (x > hi),               # where clipped down to hi
+    doc="x limited to [lo, hi] (either may be None); the gradient passes at the boundary.",
+)
+where = primitive(
+    "where", np.where,
+    None,
+    lambda g, out, condition, x, y: where(condition, g, 0.0),  # ∂/∂x = [condition]
+    lambda g, out, condition, x, y: where(condition, 0.0, g),  # ∂/∂y = [not condition]
+    doc="x where condition holds, else y (broadcasting); condition gets no gradient.",
+)

@@ -1,0 +1,257 @@
+"""Linear algebra: matmul dot outer einsum inv det solve norm.
+
+``matmul`` follows numpy for every case (vector-matrix, matrix-vector, batched, broadcast batch);
+its VJPs put a vector's missing axis back before multiplying, then the engine sums any broadcast
+batch axes. The cotangent may carry extra leading axes (vectorised Jacobians); every rule here
+broadcasts over them.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ..errors import ShapeError
+from .core import batch_ndim, data_of, normalize_axes, primitive
+from .elementwise import absolute, power, where
+from .reduce import max as max_
+from .reduce import sum as sum_
+from .shape import broadcast_to, expand_dims, reshape, squeeze, swapaxes
+
+
+def _mT(x):
+    return swapaxes(x, -1, -2)
+
+
+def _matmul_forward(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ShapeError(f"matmul: inputs must have at least one dimension, got shapes {np.shape(a)} and {np.shape(b)}")
+    return np.matmul(a, b)
+
+
+def _matmul_vjp_a(g, out, a, b):  # ∂(ab)/∂a: g bᵀ
+    if np.ndim(b) == 1:
+        return expand_dims(g, -1) * b
+    if np.ndim(a) == 1:
+        return squeeze(matmul(expand_dims(g, -2), _mT(b)), -2)
+    return matmul(g, _mT(b))
+
+
+def _matmul_vjp_b(g, out, a, b):  # ∂(ab)/∂b: aᵀ g
+    if np.ndim(a) == 1:
+        return expand_dims(g, -1) * a if np.ndim(b) == 1 else expand_dims(a, -1) * expand_dims(g, -2)
+    if np.ndim(b) == 1:
+        return squeeze(matmul(_mT(a), expand_dims(g, -1)), -1)
+    return matmul(_mT(a), g)
+
+
+matmul = primitive(
+    "matmul", _matmul_forward, _matmul_vjp_a, _matmul_vjp_b,
+    doc="Matrix product with numpy's rules (1-D operands are vectors; leading axes broadcast).\n\n"
+        ">>> matmul([[1.0, 2.0]], [[3.0], [4.0]])\narray([[11.]])",
+)
+
+
+# ----------------------------------------------------------------------------- einsum
+def _parse_einsum(subscripts: str, count: int) -> tuple[list[str], str]:
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        inputs, output = subscripts.split("->")
+    else:
+        inputs = subscripts
+        letters = inputs.replace(",", "").replace("...", "")
+        output = ("..." if "..." in inputs else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    terms = inputs.split(",")
+    if len(terms) != count:
+        raise ShapeError(f"einsum: subscripts {subscripts!r} name {len(terms)} operands, got {count}")
+    return terms, output
+
+
+def _letter_sizes(term: str, shape: tuple[int, ...]) -> dict[str, int]:
+    before, _, after = term.partition("...")
+    sizes = dict(zip(before, shape))
+    sizes.update(zip(after, shape[len(shape) - len(after):]))
+    return sizes
+
+
+def _einsum_vjp(i, g, out, *operands, subscripts):
+    """∂/∂operandᵢ: contract g with the other operands back onto operandᵢ's subscripts."""
+    terms, output = _parse_einsum(subscripts, len(operands))
+    target = terms[i]
+    letters = target.replace("...", "")
+    others = [t for j, t in enumerate(terms) if j != i]
+    used = set("".join(terms) + output)
+    fresh = iter(c for c in string.ascii_letters if c not in used)
+    batch = "".join(next(fresh) for _ in range(batch_ndim(g, out)))
+    available = set(output + "".join(others))
+    kept = "".join(dict.fromkeys(c for c in letters if c in available))
+    contraction = ",".join([batch + output, *others])
+    other_operands = [op for j, op in enumerate(operands) if j != i]
+    if kept == letters:  # every letter comes back once: one contraction gives the gradient
+        return einsum(f"{contraction}->{batch}{target}", g, *other_operands)
+    # a repeated letter (a diagonal such as "ii") or one summed away in this operand alone:
+    # rebuild those axes with identity matrices and vectors of ones
+    ellipsis = "..." if "..." in target else ""
+    grad = einsum(f"{contraction}->{batch}{ellipsis}{kept}", g, *other_operands)
+    sizes = _letter_sizes(target, np.shape(operands[i]))
+    dtype = np.result_type(data_of(grad))
+    seen, renamed, extra_terms, extra_operands = set(), "", [], []
+    for letter in target.replace("...", "."):
+        if letter == ".":
+            renamed += "..."
+        elif letter in seen:  # second appearance: a fresh letter tied to the first by an identity
+            new = next(fresh)
+            renamed += new
+            extra_terms.append(letter + new)
+            extra_operands.append(np.eye(sizes[letter], dtype=dtype))
+        else:
+            seen.add(letter)
+            renamed += letter
+            if letter not in available:  # constant along an axis only this operand summed
+                extra_terms.append(letter)
+                extra_operands.append(np.ones(sizes[letter], dtype=dtype))
+    return einsum(",".join([batch + ellipsis + kept, *extra_terms]) + f"->{batch}{renamed}", grad, *extra_operands)
+
+
+_einsum = primitive("einsum", lambda *ops, subscripts: np.einsum(subscripts, *ops), variadic=_einsum_vjp)
+
+
+def einsum(subscripts: str, *operands):
+    """Einstein summation with numpy's subscripts (implicit or explicit output, ``...``).
+
+    >>> einsum("ij,j->i", [[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0])
+    array([3., 7.])
+    """
+    _parse_einsum(subscripts, len(operands))
+    return _einsum(*operands, subscripts=subscripts)
+
+
+def dot(a, b):
+    """numpy's ``dot``: products of scalars, inner product of vectors, matrix products, and for
+    N-d arrays a sum over the last axis of a and the second-to-last of b.
+
+    >>> dot([1.0, 2.0], [3.0, 4.0])
+    11.0
+    """
+    na, nb = np.ndim(data_of(a)), np.ndim(data_of(b))
+    if na == 0 or nb == 0:
+        return a * b
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    letters = iter(string.ascii_lowercase)
+    sa = "".join(next(letters) for _ in range(na))
+    sb = "".join(next(letters) for _ in range(nb))
+    sb = sb[:-2] + sa[-1] + sb[-1] if nb >= 2 else sa[-1]
+    return einsum(f"{sa},{sb}->{sa[:-1]}{sb[:-2]}{sb[-1] if nb >= 2 else ''}", a, b)
+
+
+def outer(a, b):
+    """Outer product of the flattened inputs: ``out[i, j] = a[i] b[j]``.
+
+    >>> outer([1.0, 2.0], [3.0, 4.0])
+    array([[3., 4.],
+           [6., 8.]])
+    """
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+
+
+# ----------------------------------------------------------------------------- inverse, det, solve
+def _square(name: str, x) -> None:
+    shape = np.shape(x)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ShapeError(f"{name}: needs square matrices (shape (..., n, n)), got shape {shape}")
+
+
+def _inv_forward(x):
+    _square("inv", x)
+    return np.linalg.inv(x)
+
+
+def _det_forward(x):
+    _square("det", x)
+    return np.linalg.det(x)
+
+
+def _solve_forward(a, b):
+    _square("solve", a)
+    n = np.shape(a)[-1]
+    vector = np.ndim(b) == 1
+    if (np.shape(b)[0] if vector else np.shape(b)[-2]) != n:
+        raise ShapeError(f"solve: a of shape {np.shape(a)} needs b of shape ({n},) or (..., {n}, k), got {np.shape(b)}")
+    return np.linalg.solve(a, b)
+
+
+def _solve_vjp_b(g, out, a, b):  # ∂(a⁻¹b)/∂b: a⁻ᵀ g
+    if np.ndim(b) == 1:
+        return squeeze(solve(_mT(a), expand_dims(g, -1)), -1)
+    return solve(_mT(a), g)
+
+
+def _solve_vjp_a(g, out, a, b):  # ∂(a⁻¹b)/∂a: -(a⁻ᵀ g) xᵀ
+    gb = _solve_vjp_b(g, out, a, b)
+    if np.ndim(b) == 1:
+        return -expand_dims(gb, -1) * expand_dims(out, -2)
+    return -matmul(gb, _mT(out))
+
+
+inv = primitive(
+    "inv", _inv_forward,
+    lambda g, out, x: -matmul(matmul(_mT(out), g), _mT(out)),  # ∂X⁻¹: -X⁻ᵀ G X⁻ᵀ
+    doc="Matrix inverse (batched over leading axes).",
+)
+det = primitive(
+    "det", _det_forward,
+    lambda g, out, x: expand_dims(expand_dims(g * out, -1), -1) * _mT(inv(x)),  # ∂det X = det X · X⁻ᵀ
+    doc="Determinant (batched). Its gradient uses X⁻¹, so it raises at exactly singular matrices.",
+)
+solve = primitive(
+    "solve", _solve_forward, _solve_vjp_a, _solve_vjp_b,
+    doc="x solving a x = b (b a vector (n,) or matrices (..., n, k), as numpy 2).",
+)
+
+
+# ----------------------------------------------------------------------------- norm
+def _euclid_forward(x, axis=None, keepdims=False):
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _euclid_vjp(g, out, x, axis=None, keepdims=False):  # ∂‖x‖/∂x = x/‖x‖  (0 at x = 0)
+    axes = normalize_axes(axis, np.ndim(x), "norm")
+    nb = batch_ndim(g, out)
+    if not keepdims and axes:
+        g, out = expand_dims(g, axes), expand_dims(out, axes)
+    positive = out > 0
+    scale = where(positive, g / where(positive, out, 1.0), 0.0)
+    return broadcast_to(scale, tuple(np.shape(scale)[:nb]) + tuple(np.shape(x))) * x
+
+
+_euclid = primitive("norm", _euclid_forward, _euclid_vjp)
+
+
+def norm(x, ord=None, axis=None, keepdims: bool = False):
+    """Vector p-norms along ``axis`` and the Frobenius norm (``ord=None``/``"fro"``/2 over all axes).
+
+    The gradient of the 2-norm at 0 is taken as 0.
+
+    >>> norm([3.0, 4.0])
+    5.0
+    """
+    ndim = np.ndim(data_of(x))
+    vector = ndim == 1 or isinstance(axis, (int, np.integer))
+    if ord in (None, "fro") or (ord == 2 and vector):
+        return _euclid(x, axis=axis, keepdims=keepdims)
+    if not vector:
+        raise NotImplementedError(
+            f"norm: ord={ord!r} over a matrix is not supported; use ord=None/'fro', or give an int axis")
+    if ord == 1:
+        return sum_(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == np.inf:
+        return max_(absolute(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        from .reduce import min as min_
+        return min_(absolute(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, (int, float)) and ord > 0:
+        return power(sum_(power(absolute(x), ord), axis=axis, keepdims=keepdims), 1.0 / ord)
+    raise ValueError(f"norm: ord must be None, 'fro', a positive number or ±inf, got {ord!r}")

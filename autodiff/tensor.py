@@ -1,0 +1,390 @@
+"""Tensor: a numpy array, whether it requires grad, its gradient, and the op that made it.
+
+A tensor made by an op is also its own node in the graph: it keeps the op, the op's inputs
+and its static parameters (``axis=...``), which is all backward needs. Backward releases the
+inputs (unless ``retain_graph=True``) so intermediate arrays are freed as soon as possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .errors import DtypeError, InPlaceError
+from .grad_mode import GRAD_MODE
+
+ArrayLike = Any  # anything np.asarray accepts, or a Tensor
+
+
+def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    array = np.asarray(data, dtype=dtype)
+    if array.dtype == object:
+        raise DtypeError(f"cannot make a tensor from {type(data).__name__} data (numpy gave dtype=object)")
+    return array
+
+
+def _check_can_require_grad(dtype: np.dtype) -> None:
+    if not np.issubdtype(dtype, np.inexact):
+        raise DtypeError(
+            f"only floating-point (or complex) tensors can require grad, got dtype={dtype}; "
+            "make it a float tensor, e.g. ad.tensor([1.0, 2.0], requires_grad=True)"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = (
+        "data", "requires_grad", "grad", "name",
+        "_op", "_inputs", "_params", "_version", "_saved_version", "_hooks", "_retains_grad",
+        "__weakref__",
+    )
+    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
+
+    def __init__(self, data: ArrayLike, dtype: Any = None, requires_grad: bool = False,
+                 name: str | None = None) -> None:
+        self.data = _as_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(self.data.dtype)
+        self.requires_grad = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self.name = name
+        self._op = None
+        self._inputs = None
+        self._params = None
+        self._version = 0
+        self._saved_version = 0
+        self._hooks = None
+        self._retains_grad = False
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray) -> Tensor:
+        """A constant tensor around an array, without copying or checks (internal fast path)."""
+        t = cls.__new__(cls)
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        t.data = data
+        t.requires_grad = False
+        t.grad = None
+        t.name = None
+        t._op = None
+        t._inputs = None
+        t._params = None
+        t._version = 0
+        t._saved_version = 0
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    @classmethod
+    def _record(cls, data: np.ndarray, op: Any, inputs: tuple, params: dict, version: int) -> Tensor:
+        """The output of a recorded op: a node of the graph (internal fast path)."""
+        t = cls.__new__(cls)
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        t.data = data
+        t.requires_grad = True
+        t.grad = None
+        t.name = None
+        t._op = op
+        t._inputs = inputs
+        t._params = params
+        t._version = 0
+        t._saved_version = version
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.transpose(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (inputs, parameters, constants)."""
+        return self._op is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The op that made this tensor (None for leaves); ``.name`` says which."""
+        return self._op
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied); detached from the graph."""
+        return self.data
+
+    def item(self) -> float | int | bool | complex:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+        return bool(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def detach(self) -> Tensor:
+        """The same values as a new leaf that does not require grad (the array is shared)."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf in place; returns self."""
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad can only be turned off on leaves; use .detach()")
+        if requires_grad:
+            _check_can_require_grad(self.data.dtype)
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Ask backward to store ``.grad`` on this non-leaf tensor too."""
+        if self.requires_grad and not self.is_leaf:
+            self._retains_grad = True
+        return self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it.
+
+        Returns a function that removes the hook.
+
+        >>> import autodiff as ad
+        >>> x = ad.tensor(3.0, requires_grad=True)
+        >>> remove = x.register_hook(lambda g: g * 10)
+        >>> (x * x).backward()
+        >>> x.grad
+        tensor(60.)
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+
+        def remove() -> None:
+            if self._hooks and hook in self._hooks:
+                self._hooks.remove(hook)
+
+        return remove
+
+    def backward(self, gradient: ArrayLike | None = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` is the cotangent (required unless self has one element). ``retain_graph``
+        keeps the graph for another backward; ``create_graph`` records the backward pass so the
+        gradients can be differentiated again.
+        """
+        _engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def to(self, dtype: Any) -> Tensor:
+        """This tensor cast to ``dtype`` (differentiable for float dtypes)."""
+        return _ops.astype(self, dtype=np.dtype(dtype))
+
+    def astype(self, dtype: Any) -> Tensor:
+        return _ops.astype(self, dtype=np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    # ----------------------------------------------------------------- in-place changes
+    def _check_inplace(self) -> None:
+        if self.requires_grad and GRAD_MODE.enabled:
+            raise InPlaceError(
+                "in-place change of a tensor that requires grad while grad mode is on; "
+                "do it inside `with ad.no_grad():` (parameter updates) or use an out-of-place op"
+            )
+
+    def _assign(self, value: np.ndarray) -> Tensor:
+        self._check_inplace()
+        np.copyto(self.data, value, casting="same_kind")
+        self._version += 1
+        return self
+
+    def __setitem__(self, index: Any, value: ArrayLike) -> None:
+        self._check_inplace()
+        self.data[_ops.unwrap_index(index)] = _as_array(value)
+        self._version += 1
+
+    def add_(self, other: ArrayLike, alpha: float = 1.0) -> Tensor:
+        """In place: self += alpha * other (bumps the version counter)."""
+        return self._assign(self.data + alpha * _as_array(other))
+
+    def sub_(self, other: ArrayLike, alpha: float = 1.0) -> Tensor:
+        return self._assign(self.data - alpha * _as_array(other))
+
+    def mul_(self, other: ArrayLike) -> Tensor:
+        return self._assign(self.data * _as_array(other))
+
+    def div_(self, other: ArrayLike) -> Tensor:
+        return self._assign(self.data / _as_array(other))
+
+    def copy_(self, source: ArrayLike) -> Tensor:
+        return self._assign(_as_array(source))
+
+    def fill_(self, value: float) -> Tensor:
+        return self._assign(np.full_like(self.data, value))
+
+    def zero_(self) -> Tensor:
+        return self._assign(np.zeros_like(self.data))
+
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return self.div_(other)
+
+    # ----------------------------------------------------------------- repr
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", threshold=200, edgeitems=3)
+        extras = []
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity, compared elementwise
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.subtract(self, other)
+    def __rsub__(self, other): return _ops.subtract(other, self)
+    def __mul__(self, other): return _ops.multiply(self, other)
+    def __rmul__(self, other): return _ops.multiply(other, self)
+    def __truediv__(self, other): return _ops.divide(self, other)
+    def __rtruediv__(self, other): return _ops.divide(other, self)
+    def __pow__(self, other): return _ops.power(self, other)
+    def __rpow__(self, other): return _ops.power(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+    def __lt__(self, other): return _ops.less(self, other)
+    def __le__(self, other): return _ops.less_equal(self, other)
+    def __gt__(self, other): return _ops.greater(self, other)
+    def __ge__(self, other): return _ops.greater_equal(self, other)
+    def __eq__(self, other): return _ops.equal(self, other)  # type: ignore[override]
+    def __ne__(self, other): return _ops.not_equal(self, other)  # type: ignore[override]
+    def __and__(self, other): return _ops.logical_and(self, other)
+    def __or__(self, other): return _ops.logical_or(self, other)
+    def __invert__(self): return _ops.logical_not(self)
+
+    # ----------------------------------------------------------------- methods (same as ad.<name>)
+    def abs(self): return _ops.abs(self)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def log1p(self): return _ops.log1p(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def tan(self): return _ops.tan(self)
+    def arcsin(self): return _ops.arcsin(self)
+    def arccos(self): return _ops.arccos(self)
+    def arctan(self): return _ops.arctan(self)
+    def sinh(self): return _ops.sinh(self)
+    def cosh(self): return _ops.cosh(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def softplus(self): return _ops.softplus(self)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    def maximum(self, other): return _ops.maximum(self, other)
+    def minimum(self, other): return _ops.minimum(self, other)
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return _ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    def prod(self, axis=None, keepdims=False): return _ops.prod(self, axis=axis, keepdims=keepdims)
+    def logsumexp(self, axis=None, keepdims=False): return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)
+    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis=axis)
+    def argmax(self, axis=None): return _ops.argmax(self, axis=axis)
+    def argmin(self, axis=None): return _ops.argmin(self, axis=axis)
+    def any(self, axis=None): return Tensor._wrap(np.any(self.data, axis=axis))
+    def all(self, axis=None): return Tensor._wrap(np.all(self.data, axis=axis))
+    def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return _ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+    def swapaxes(self, axis1, axis2): return _ops.swapaxes(self, axis1, axis2)
+    def flatten(self): return _ops.flatten(self)
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis=axis)
+    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
+    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
+    def matmul(self, other): return _ops.matmul(self, other)
+    def dot(self, other): return _ops.dot(self, other)
+    def norm(self, ord=None, axis=None, keepdims=False): return _ops.norm(self, ord=ord, axis=axis, keepdims=keepdims)
+
+
+# the ops and the engine build on Tensor, so they are imported once it exists
+from . import ops as _ops  # noqa: E402
+from . import engine as _engine  # noqa: E402
