@@ -45,7 +45,7 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
     >>> x = ad.tensor(3.0, requires_grad=True)
     >>> (dx,) = ad.gradients(x ** 3, x, create_graph=True)
     >>> dx, ad.gradients(dx, x)[0]
-    (tensor(27., grad_fn=<add>), tensor(18.))
+    (tensor(27., grad_fn=<multiply>), tensor(18.))
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)

@@ -132,7 +132,7 @@ def dot(a, b):
     """numpy's ``dot``: products of scalars, inner product of vectors, matrix products, and for
     N-d arrays a sum over the last axis of a and the second-to-last of b.
 
-    >>> dot([1.0, 2.0], [3.0, 4.0])
+    >>> float(dot([1.0, 2.0], [3.0, 4.0]))
     11.0
     """
     na, nb = np.ndim(data_of(a)), np.ndim(data_of(b))
@@ -235,7 +235,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
 
     The gradient of the 2-norm at 0 is taken as 0.
 
-    >>> norm([3.0, 4.0])
+    >>> float(norm([3.0, 4.0]))
     5.0
     """
     ndim = np.ndim(data_of(x))
