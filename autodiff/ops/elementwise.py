@@ -68,6 +68,7 @@ def _clip_pass(x, lo, hi):  # 1 where lo <= x <= hi: the gradient passes at the 
 
 
 def _sigmoid_forward(x):
+    x = np.asarray(x)
     e = np.exp(-np.abs(x))  # never overflows
     return np.where(x >= 0, 1.0, e) / (1.0 + e)
 

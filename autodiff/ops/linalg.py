@@ -214,6 +214,7 @@ solve = primitive(
 
 # ----------------------------------------------------------------------------- norm
 def _euclid_forward(x, axis=None, keepdims=False):
+    x = np.asarray(x)
     return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
 
 

@@ -10,11 +10,13 @@ from .reduce import sum as sum_
 
 
 def _softmax_forward(x, axis=-1):
+    x = np.asarray(x)
     shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return shifted / np.sum(shifted, axis=axis, keepdims=True)
 
 
 def _log_softmax_forward(x, axis=-1):
+    x = np.asarray(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 

@@ -88,6 +88,7 @@ def _prod_vjp(g, out, x, axis=None, keepdims=False):  # ∂Πx/∂xᵢ = Π_{j�
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
+    x = np.asarray(x)
     shift = np.max(x, axis=axis, keepdims=True) if np.size(x) else np.zeros((1,) * np.ndim(x))
     shift = np.where(np.isfinite(shift), shift, 0.0)
     with np.errstate(divide="ignore"):
