@@ -1,0 +1,19 @@
+"""optim: optimizers over parameters, functional solvers, root finding, Lagrange multipliers, fitting.
+
+>>> import autodiff as ad, optim
+>>> w = ad.tensor([3.0], requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.4)
+>>> for _ in range(20):
+...     opt.zero_grad()
+...     loss = ((w - 1.0) ** 2).sum()
+...     loss.backward()
+...     opt.step()
+>>> round(w.item(), 6)
+1.0
+"""
+
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
