@@ -1,5 +1,6 @@
 """Every differentiable op, grouped by family; each file holds forwards and VJPs side by side."""
 
+from .conv import conv2d, conv2d_transpose, conv2d_weight, max_pool2d
 from .core import Op, apply, data_of, primitive, unbroadcast, unwrap_index
 from .elementwise import (
     absolute, add, arccos, arcsin, arctan, astype, clip, cos, cosh, divide, equal, exp, greater,
@@ -27,4 +28,5 @@ __all__ = [
     "log_softmax", "softmax", "argmax", "argmin", "logsumexp", "max", "mean", "min", "prod", "std",
     "sum", "var", "broadcast_to", "concatenate", "expand_dims", "flatten", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
+    "conv2d", "conv2d_transpose", "conv2d_weight", "max_pool2d",
 ]

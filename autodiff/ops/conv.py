@@ -1,0 +1,237 @@
+"""Convolution and pooling over images laid out (N, C, H, W): conv2d and max_pool2d.
+
+No Python loop runs over pixels. The forward of ``conv2d`` is im2col by stride tricks: a strided
+window view of the (padded) input, contracted with the weight by one ``tensordot`` (one BLAS
+matrix product). Its two VJPs are themselves ops, and the three are each other's VJPs, because
+convolution is bilinear:
+
+    y = conv2d(x, w)                     ∂/∂x: conv2d_transpose(g, w)    ∂/∂w: conv2d_weight(x, g)
+    z = conv2d_transpose(dy, w)          ∂/∂dy: conv2d(g, w)              ∂/∂w: conv2d_weight(g, dy)
+    k = conv2d_weight(x, dy)             ∂/∂x: conv2d_transpose(dy, g)   ∂/∂dy: conv2d(x, g)
+
+so gradients of any order work. The transposed convolution scatters window contributions back
+with one loop over the kernel offsets (kh·kw steps of whole-array adds, not pixels).
+
+``max_pool2d`` routes each window's cotangent to the position of its maximum (the first one on
+ties, as PyTorch does). That routing (a scatter) and its adjoint (a gather of the same positions)
+are a pair of ops that are each other's VJPs, so pooling is differentiable to any order too (its
+derivative with respect to the input positions is zero almost everywhere).
+
+Leading batch axes of a cotangent (vectorised Jacobians) are supported: the cotangent-like
+argument of each op (``x`` of conv2d, ``dy`` of the other two) may carry extra leading axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..errors import ShapeError
+from .core import primitive
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    pair = tuple(int(v) for v in value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair  # type: ignore[return-value]
+
+
+def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    widths = [(0, 0)] * (np.ndim(x) - 2) + [(ph, ph), (pw, pw)]
+    return np.pad(x, widths, constant_values=value)
+
+
+def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """A view (..., C, OH, OW, kh, kw) of the windows of x (..., C, H, W): no copy."""
+    view = sliding_window_view(x, kernel, axis=(-2, -1))
+    return view[..., :: stride[0], :: stride[1], :, :]
+
+
+def _out_size(size: int, kernel: int, stride: int, padding: int, op: str) -> int:
+    if size + 2 * padding < kernel:
+        raise ShapeError(f"{op}: the kernel ({kernel}) is larger than the padded input "
+                         f"({size + 2 * padding})")
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _scatter_windows(cols: np.ndarray, size: tuple[int, int], stride: tuple[int, int],
+                     padding: tuple[int, int]) -> np.ndarray:
+    """The adjoint of ``_windows`` (col2im): entries (..., C, OH, OW, kh, kw) added into (..., C, H, W)."""
+    oh, ow, kh, kw = cols.shape[-4:]
+    sh, sw = stride
+    ph, pw = padding
+    image = np.zeros(cols.shape[:-4] + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):  # a loop over kernel offsets: each step adds a whole strided slice
+        for j in range(kw):
+            image[..., i: i + sh * (oh - 1) + 1: sh, j: j + sw * (ow - 1) + 1: sw] += cols[..., i, j]
+    return image[..., ph: ph + size[0], pw: pw + size[1]]
+
+
+# ----------------------------------------------------------------------------- convolution
+def _check_conv(x, w, op: str) -> None:
+    if np.ndim(w) != 4:
+        raise ShapeError(f"{op}: the weight must be 4-D (out_channels, in_channels, kh, kw), "
+                         f"got shape {np.shape(w)}")
+    if np.ndim(x) < 3:
+        raise ShapeError(f"{op}: the input must be (N, C, H, W) or (C, H, W), got shape {np.shape(x)}")
+    if np.shape(x)[-3] != np.shape(w)[1]:
+        raise ShapeError(f"{op}: the input has {np.shape(x)[-3]} channels (shape {np.shape(x)}) but "
+                         f"the weight expects {np.shape(w)[1]} (weight shape {np.shape(w)})")
+
+
+def _conv2d_forward(x, w, stride=1, padding=0):
+    x, w = np.asarray(x), np.asarray(w)
+    _check_conv(x, w, "conv2d")
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    for axis in (0, 1):
+        _out_size(x.shape[axis - 2], w.shape[axis + 2], stride[axis], padding[axis], "conv2d")
+    cols = _windows(_pad(x, padding), w.shape[-2:], stride)  # (..., C, OH, OW, kh, kw)
+    out = np.tensordot(cols, w, axes=((-5, -2, -1), (1, 2, 3)))  # im2col @ Wᵀ: (..., OH, OW, O)
+    return np.moveaxis(out, -1, -3)
+
+
+def _conv2d_transpose_forward(dy, w, size, stride=1, padding=0):
+    """The adjoint of conv2d in x: (..., O, OH, OW) -> (..., C, H, W) with (H, W) = size."""
+    dy, w = np.asarray(dy), np.asarray(w)
+    if np.ndim(w) != 4 or np.shape(dy)[-3] != np.shape(w)[0]:
+        raise ShapeError(f"conv2d_transpose: an input of shape {np.shape(dy)} does not fit "
+                         f"a weight of shape {np.shape(w)}")
+    cols = np.tensordot(dy, w, axes=((-3,), (0,)))  # (..., OH, OW, C, kh, kw)
+    cols = np.moveaxis(cols, -3, -5)  # (..., C, OH, OW, kh, kw)
+    return _scatter_windows(cols, _pair(size, "size"), _pair(stride, "stride"), _pair(padding, "padding"))
+
+
+def _conv2d_weight_forward(x, dy, kernel_size, stride=1, padding=0):
+    """The adjoint of conv2d in w: Σ over batch and positions of dy ⊗ windows(x), (..., O, C, kh, kw)."""
+    x, dy = np.asarray(x), np.asarray(dy)
+    kernel, stride = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
+    cols = _windows(_pad(x, _pair(padding, "padding")), kernel, stride)
+    lead = x.ndim - 3  # the batch axes of x (N), which dy has too, after any cotangent-batch axes
+    start = dy.ndim - 3 - lead
+    axes_dy = tuple(range(start, start + lead)) + (dy.ndim - 2, dy.ndim - 1)
+    axes_x = tuple(range(lead)) + (lead + 1, lead + 2)
+    return np.tensordot(dy, cols, axes=(axes_dy, axes_x))
+
+
+def _conv2d_vjp_x(g, out, x, w, stride=1, padding=0):  # ∂(x⋆w)/∂x: g correlated back with w
+    return conv2d_transpose(g, w, size=np.shape(x)[-2:], stride=stride, padding=padding)
+
+
+def _conv2d_vjp_w(g, out, x, w, stride=1, padding=0):  # ∂(x⋆w)/∂w: Σ g ⊗ windows(x)
+    return conv2d_weight(x, g, kernel_size=np.shape(w)[-2:], stride=stride, padding=padding)
+
+
+def _transpose_vjp_dy(g, out, dy, w, size, stride=1, padding=0):  # adjoint of the adjoint: conv2d
+    return conv2d(g, w, stride=stride, padding=padding)
+
+
+def _transpose_vjp_w(g, out, dy, w, size, stride=1, padding=0):  # ⟨convᵀ(dy, w), g⟩ = ⟨dy, g⋆w⟩
+    return conv2d_weight(g, dy, kernel_size=np.shape(w)[-2:], stride=stride, padding=padding)
+
+
+def _weight_vjp_x(g, out, x, dy, kernel_size, stride=1, padding=0):  # ⟨convW(x, dy), g⟩ = ⟨x, convᵀ(dy, g)⟩
+    return conv2d_transpose(dy, g, size=np.shape(x)[-2:], stride=stride, padding=padding)
+
+
+def _weight_vjp_dy(g, out, x, dy, kernel_size, stride=1, padding=0):  # ⟨convW(x, dy), g⟩ = ⟨x⋆g, dy⟩
+    return conv2d(x, g, stride=stride, padding=padding)
+
+
+conv2d = primitive(
+    "conv2d", _conv2d_forward, _conv2d_vjp_x, _conv2d_vjp_w,
+    doc="2-D cross-correlation (PyTorch's conv2d without bias): x (N, C, H, W), w (O, C, kh, kw) -> "
+        "(N, O, OH, OW).\n\n``stride`` and ``padding`` (zeros) are ints or (h, w) pairs.\n\n"
+        ">>> import numpy as np\n>>> conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))\n"
+        "array([[[[4., 4.],\n         [4., 4.]]]])",
+)
+conv2d_transpose = primitive(
+    "conv2d_transpose", _conv2d_transpose_forward, _transpose_vjp_dy, _transpose_vjp_w,
+    doc="The adjoint of conv2d in its input (a transposed convolution): (N, O, OH, OW) -> (N, C, *size).",
+)
+conv2d_weight = primitive(
+    "conv2d_weight", _conv2d_weight_forward, _weight_vjp_x, _weight_vjp_dy,
+    doc="The adjoint of conv2d in its weight: x (N, C, H, W), dy (N, O, OH, OW) -> (O, C, kh, kw).",
+)
+
+
+# ----------------------------------------------------------------------------- max pooling
+def _pool_params(x, kernel_size, stride, padding):
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}")
+    if np.ndim(x) < 3:
+        raise ShapeError(f"max_pool2d: the input must be (N, C, H, W) or (C, H, W), got shape {np.shape(x)}")
+    for axis in (0, 1):
+        _out_size(np.shape(x)[axis - 2], kernel[axis], stride[axis], padding[axis], "max_pool2d")
+    return kernel, stride, padding
+
+
+def _argmax_in_windows(x, kernel, stride, padding) -> np.ndarray:
+    """For each window, the flat offset (i·kw + j) of its first maximum: (..., C, OH, OW)."""
+    windows = _windows(_pad(np.asarray(x), padding, -np.inf), kernel, stride)
+    return windows.reshape(windows.shape[:-2] + (-1,)).argmax(axis=-1)
+
+
+def _max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    x = np.asarray(x)
+    kernel, stride, padding = _pool_params(x, kernel_size, stride, padding)
+    h, w = x.shape[-2:]
+    if stride == kernel and padding == (0, 0) and h % kernel[0] == 0 and w % kernel[1] == 0:
+        blocks = x.reshape(x.shape[:-2] + (h // kernel[0], kernel[0], w // kernel[1], kernel[1]))
+        return blocks.max(axis=(-3, -1))  # non-overlapping windows: a reshape, no window view
+    return _windows(_pad(x, padding, -np.inf), kernel, stride).max(axis=(-2, -1))
+
+
+def _route_forward(dy, x, kernel_size, stride=None, padding=0):
+    """Each window's cotangent dy (..., C, OH, OW) added at its argmax position in x's shape."""
+    dy = np.asarray(dy)
+    kernel, stride, padding = _pool_params(x, kernel_size, stride, padding)
+    hits = _argmax_in_windows(x, kernel, stride, padding)
+    offsets = np.arange(kernel[0] * kernel[1]).reshape(kernel)
+    cols = np.where(hits[..., None, None] == offsets, dy[..., None, None], 0).astype(dy.dtype, copy=False)
+    return _scatter_windows(cols, np.shape(x)[-2:], stride, padding)
+
+
+def _gather_forward(dx, x, kernel_size, stride=None, padding=0):
+    """The values of dx (x's shape, with leading axes allowed) at each window's argmax: (..., C, OH, OW)."""
+    dx = np.asarray(dx)
+    kernel, stride, padding = _pool_params(x, kernel_size, stride, padding)
+    hits = _argmax_in_windows(x, kernel, stride, padding)
+    windows = _windows(_pad(dx, padding), kernel, stride)
+    flat = windows.reshape(windows.shape[:-2] + (-1,))
+    return np.take_along_axis(flat, np.broadcast_to(hits, flat.shape[:-1])[..., None], axis=-1)[..., 0]
+
+
+def _zero_vjp(g, out, values, x, **params):  # the argmax positions are piecewise constant in x
+    return x * 0.0
+
+
+def _max_pool2d_vjp(g, out, x, kernel_size, stride=None, padding=0):  # ∂max/∂xᵢ = [i is the argmax]
+    return _route(g, x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+_route = primitive(
+    "max_pool2d_route", _route_forward,
+    lambda g, out, dy, x, **p: _gather(g, x, **p),  # the adjoint of a scatter is the gather
+    _zero_vjp,
+)
+_gather = primitive(
+    "max_pool2d_gather", _gather_forward,
+    lambda g, out, dx, x, **p: _route(g, x, **p),  # the adjoint of a gather is the scatter
+    _zero_vjp,
+)
+max_pool2d = primitive(
+    "max_pool2d", _max_pool2d_forward, _max_pool2d_vjp,
+    doc="Maximum over kh×kw windows of x (N, C, H, W); ``stride`` defaults to the kernel size, "
+        "``padding`` pads with -inf.\n\n"
+        ">>> import numpy as np\n>>> max_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2)\n"
+        "array([[[[ 5.,  7.],\n         [13., 15.]]]])",
+)
