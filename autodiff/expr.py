@@ -1,0 +1,306 @@
+"""Safe mathematical expressions for the command line: ``"sin(x) * exp(-y**2)"`` -> engine calls.
+
+The text is parsed with Python's ``ast`` (which only parses; nothing runs) and the tree is checked
+against a whitelist: numbers, variable names, the constants ``pi`` and ``e``, the operators
+``+ - * / **`` and calls of the functions in ``FUNCTIONS``. Everything else (attribute access,
+subscripts, strings, lambdas, comprehensions, keyword arguments, unknown functions, exponents so
+large that they could only overflow...) raises ``ExpressionError`` with a caret under the offending
+part. The text is never given to ``eval``, ``exec`` or ``compile``: evaluation walks the checked
+tree and calls the engine's ops, so an expression of Tensors records a graph like any other code.
+
+>>> f = parse("x * y + sin(x)")
+>>> f.variables
+('x', 'y')
+>>> round(float(f(x=2.0, y=3.0)), 6)
+6.909297
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .errors import AutodiffError
+from .tensor import Tensor
+
+MAX_LENGTH = 1000  # characters: ample for formulas, and it bounds the parser's work
+MAX_DEPTH = 200  # nesting of operators and calls (a sum of n terms nests n deep)
+MAX_EXPONENT = 1000.0  # a constant exponent beyond this can only overflow (9**9**9 is refused)
+
+# name -> (engine function, number of arguments)
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
+    "sin": (ops.sin, 1), "cos": (ops.cos, 1), "tan": (ops.tan, 1),
+    "arcsin": (ops.arcsin, 1), "arccos": (ops.arccos, 1), "arctan": (ops.arctan, 1),
+    "asin": (ops.arcsin, 1), "acos": (ops.arccos, 1), "atan": (ops.arctan, 1),
+    "sinh": (ops.sinh, 1), "cosh": (ops.cosh, 1), "tanh": (ops.tanh, 1),
+    "exp": (ops.exp, 1), "log": (ops.log, 1), "ln": (ops.log, 1), "log1p": (ops.log1p, 1),
+    "sqrt": (ops.sqrt, 1), "abs": (ops.absolute, 1),
+    "sigmoid": (ops.sigmoid, 1), "relu": (ops.relu, 1), "softplus": (ops.softplus, 1),
+    "maximum": (ops.maximum, 2), "minimum": (ops.minimum, 2),
+    "max": (ops.maximum, 2), "min": (ops.minimum, 2),
+}
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau}
+_BINARY = {ast.Add: ops.add, ast.Sub: ops.subtract, ast.Mult: ops.multiply, ast.Div: ops.divide,
+           ast.Pow: ops.power}
+_REFUSED_OPERATORS = {
+    ast.BitXor: "'^' is not a power here; write x**2",
+    ast.MatMult: "matrix product '@' is not supported in expressions (variables are scalars)",
+    ast.Mod: "'%' is not supported (it has no derivative at its jumps)",
+    ast.FloorDiv: "'//' is not supported (it has no useful derivative); use '/'",
+}
+_KINDS = {  # what to call a refused node in the message
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
+    ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "generator expressions", ast.Compare: "comparisons", ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "conditional expressions", ast.NamedExpr: "assignments (:=)", ast.List: "lists",
+    ast.Tuple: "tuples", ast.Set: "sets", ast.Dict: "dicts", ast.Starred: "starred arguments",
+    ast.JoinedStr: "strings", ast.Await: "'await'", ast.Yield: "'yield'", ast.YieldFrom: "'yield'",
+    ast.Slice: "slices",
+}
+
+
+class ExpressionError(AutodiffError, ValueError):
+    """An expression that is malformed or uses something outside the whitelist.
+
+    ``reason`` says what was wrong; ``text``, ``start`` and ``end`` locate the offending part (the
+    message draws a caret under it).
+    """
+
+    def __init__(self, reason: str, text: str = "", start: int | None = None, end: int | None = None) -> None:
+        self.reason, self.text, self.start, self.end = reason, text, start, end
+        message = reason
+        if text and start is not None:
+            end = max(start + 1, end if end is not None else start + 1)
+            left = max(0, min(start - 30, len(text) - 70))  # a window of the text around the caret
+            window = text[left:left + 70]
+            width = max(1, min(end, left + 70) - start)
+            message += f"\n    {window}\n    {' ' * (start - left)}{'^' * width}"
+        super().__init__(message)
+
+
+class Expression:
+    """A checked expression: call it with its variables (numbers, arrays or Tensors) to evaluate.
+
+    ``variables`` lists the free names in order of first appearance.
+
+    >>> import autodiff as ad
+    >>> f = parse("x**2 * y")
+    >>> x = ad.tensor(3.0, requires_grad=True)
+    >>> out = f(x=x, y=2.0)
+    >>> out.backward()
+    >>> x.grad
+    tensor(12.)
+    """
+
+    def __init__(self, text: str, tree: ast.expr, variables: tuple[str, ...]) -> None:
+        self.text = text
+        self.variables = variables
+        self._tree = tree
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r}, variables={self.variables})"
+
+    def __call__(self, *args: Any, **values: Any) -> Any:
+        """Evaluate with the variables by position (in ``variables`` order) or by name."""
+        if len(args) > len(self.variables):
+            raise ExpressionError(f"{self.text!r} has {len(self.variables)} variable(s) "
+                                  f"{self.variables}, got {len(args)} positional values")
+        env = dict(zip(self.variables, args, strict=False))
+        for name, value in values.items():
+            if name in env:
+                raise ExpressionError(f"variable {name!r} given twice")
+            env[name] = value
+        missing = [v for v in self.variables if v not in env]
+        if missing:
+            raise ExpressionError(f"no value for {', '.join(missing)} (the expression {self.text!r} "
+                                  f"uses {', '.join(self.variables)})")
+        unknown = sorted(set(env) - set(self.variables))
+        if unknown:
+            raise ExpressionError(f"{', '.join(unknown)} not used by {self.text!r} "
+                                  f"(its variables are {', '.join(self.variables) or 'none'})")
+        for name, value in env.items():
+            if not isinstance(value, Tensor):  # numbers as floats: numpy refuses 2 ** -1 in integers
+                env[name] = np.asarray(value, dtype=np.result_type(np.asarray(value).dtype, np.float64))
+        return _evaluate(self._tree, env)
+
+    def on_vector(self, x: Any) -> Any:
+        """Evaluate with one vector holding the variables in ``variables`` order (for grad/minimize)."""
+        return self(*[x[i] for i in range(len(self.variables))])
+
+
+def parse(text: str) -> Expression:
+    """Check ``text`` against the whitelist and return an ``Expression`` (or raise ExpressionError).
+
+    >>> parse("exp(-x**2) / sqrt(2*pi)").variables
+    ('x',)
+    >>> parse("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    autodiff.expr.ExpressionError: unknown function '__import__'; known functions: ...
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression too long ({len(text)} characters, the limit is {MAX_LENGTH})")
+    if not text.strip():
+        raise ExpressionError("empty expression; expected a formula such as 'x**2 + sin(y)'")
+    bad = next((i for i, c in enumerate(text) if not c.isprintable()), None)
+    if bad is not None:
+        raise ExpressionError(f"expression must be one line of printable characters; character {bad} "
+                              f"is {text[bad]!r}")
+    try:
+        module = ast.parse(text, mode="eval")
+    except SyntaxError as error:
+        start = error.offset - 1 if error.offset and error.lineno == 1 else len(text)
+        raise ExpressionError(f"not a valid expression: {error.msg}", text, _clamp(start, text)) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise ExpressionError(f"not a valid expression: {error}") from None
+    checker = _Checker(text)
+    checker.check(module.body, 0)
+    return Expression(text, module.body, tuple(checker.variables))
+
+
+def _clamp(position: int | None, text: str) -> int | None:
+    return None if position is None else min(max(position, 0), len(text))
+
+
+class _Checker:
+    """Walks the tree once: refuses anything outside the whitelist, collects the variables."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.variables: list[str] = []
+        self._utf8 = text.encode("utf-8")
+
+    def fail(self, reason: str, node: ast.AST) -> ExpressionError:
+        start = self._column(getattr(node, "col_offset", None))
+        end = self._column(getattr(node, "end_col_offset", None))
+        return ExpressionError(reason, self.text, start, end)
+
+    def _column(self, byte_offset: int | None) -> int | None:
+        """ast counts UTF-8 bytes; the caret counts characters."""
+        if byte_offset is None:
+            return None
+        return len(self._utf8[:byte_offset].decode("utf-8", errors="ignore"))
+
+    def check(self, node: ast.AST, depth: int) -> float | None:
+        """Check node; return its value if it is a constant (folded in floats), else None."""
+        if depth > MAX_DEPTH:
+            raise self.fail(f"expression nested too deeply (more than {MAX_DEPTH} levels)", node)
+        if isinstance(node, ast.Constant):
+            return self._constant(node)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise self.fail(f"operator {_op_symbol(node.op)!r} is not allowed; expected + - * / **", node)
+            value = self.check(node.operand, depth + 1)
+            return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+        if isinstance(node, ast.BinOp):
+            return self._binary(node, depth)
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        kind = _KINDS.get(type(node), f"'{type(node).__name__}' expressions")
+        raise self.fail(f"not allowed in an expression: {kind}; use numbers, variables, "
+                        "+ - * / ** and functions such as sin(x)", node)
+
+    def _constant(self, node: ast.Constant) -> float:
+        value = node.value
+        if isinstance(value, bool) or value is None or value is Ellipsis:
+            raise self.fail(f"{value!r} is not a number; only numeric constants are allowed", node)
+        if isinstance(value, complex):
+            raise self.fail("complex numbers are not supported", node)
+        if isinstance(value, (str, bytes)):
+            raise self.fail("strings are not allowed in expressions", node)
+        if not isinstance(value, (int, float)):
+            raise self.fail(f"constants of type {type(value).__name__} are not allowed", node)
+        try:
+            return float(value)
+        except OverflowError:
+            raise self.fail("number too large for a float", node) from None
+
+    def _name(self, node: ast.Name) -> float | None:
+        name = node.id
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS:
+            raise self.fail(f"{name!r} is a function; call it, as in {name}(x)", node)
+        if name.startswith("_"):
+            raise self.fail(f"names starting with '_' are not allowed: {name!r}", node)
+        if name not in self.variables:
+            self.variables.append(name)
+        return None
+
+    def _binary(self, node: ast.BinOp, depth: int) -> float | None:
+        if type(node.op) not in _BINARY:
+            reason = _REFUSED_OPERATORS.get(type(node.op), f"operator {_op_symbol(node.op)!r} is not allowed")
+            raise self.fail(reason + "; allowed operators are + - * / **", node)
+        left = self.check(node.left, depth + 1)
+        right = self.check(node.right, depth + 1)
+        if isinstance(node.op, ast.Pow) and right is not None and not abs(right) <= MAX_EXPONENT:
+            raise self.fail(f"exponent too large ({right:.6g}; the limit is {MAX_EXPONENT:g})", node.right)
+        if left is None or right is None:
+            return None
+        return _fold(type(node.op), left, right)
+
+    def _call(self, node: ast.Call, depth: int) -> None:
+        if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, ast.Attribute):
+                raise self.fail("not allowed in an expression: attribute access", node.func)
+            raise self.fail("only named functions can be called, as in sin(x)", node.func)
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise self.fail(f"unknown function {name!r}; known functions: {', '.join(sorted(FUNCTIONS))}",
+                            node.func)
+        if node.keywords:
+            raise self.fail(f"{name}() takes no keyword arguments", node.keywords[0].value)
+        arity = FUNCTIONS[name][1]
+        if len(node.args) != arity:
+            raise self.fail(f"{name}() takes {arity} argument{'s' * (arity > 1)}, got {len(node.args)}", node)
+        for argument in node.args:
+            self.check(argument, depth + 1)
+        return None
+
+
+def _fold(op: type, left: float, right: float) -> float | None:
+    """The value of a constant operation in floats, to bound later exponents (None if undefined)."""
+    try:
+        if op is ast.Add:
+            return left + right
+        if op is ast.Sub:
+            return left - right
+        if op is ast.Mult:
+            return left * right
+        if op is ast.Div:
+            return left / right
+        return float(left ** right) if not (left < 0 and right != int(right)) else None
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return math.inf if op is ast.Pow else None
+
+
+def _op_symbol(op: ast.AST) -> str:
+    symbols = {ast.Invert: "~", ast.Not: "not", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<",
+               ast.RShift: ">>", ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@"}
+    return symbols.get(type(op), type(op).__name__)
+
+
+def _evaluate(node: ast.expr, env: Mapping[str, Any]) -> Any:
+    """Evaluate a checked tree with engine ops (the checker guarantees only these node types)."""
+    if isinstance(node, ast.Constant):
+        return np.float64(node.value)
+    if isinstance(node, ast.Name):
+        return np.float64(CONSTANTS[node.id]) if node.id in CONSTANTS else env[node.id]
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, env)
+        return ops.negative(operand) if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
+    if isinstance(node, ast.Call):
+        function = FUNCTIONS[node.func.id][0]  # type: ignore[attr-defined]
+        return function(*[_evaluate(a, env) for a in node.args])
+    raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
