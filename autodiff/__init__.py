@@ -22,6 +22,7 @@ from .finite_diff import (
     numerical_jacobian,
 )
 from .function import Context, Function
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (
     abs, absolute, add, arccos, arcsin, arctan, argmax, argmin, broadcast_to, clip, concatenate, cos,
@@ -40,6 +41,7 @@ __all__ = [
     "set_grad_enabled", "detect_anomaly", "AutodiffError", "ShapeError", "GraphFreedError",
     "InPlaceError", "AnomalyError", "DtypeError", "ops", "CheckReport", "GradcheckError", "default_step",
     "gradcheck", "gradgradcheck", "numerical_grad", "numerical_hessian", "numerical_jacobian",
+    "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "abs", "absolute", "add", "arccos", "arcsin", "arctan", "argmax", "argmin", "broadcast_to", "clip",
     "concatenate", "cos", "cosh", "det", "divide", "dot", "einsum", "equal", "exp", "expand_dims",
     "flatten", "getitem", "greater", "greater_equal", "inv", "isfinite", "less", "less_equal", "log",
