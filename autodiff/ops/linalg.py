@@ -76,9 +76,21 @@ def _letter_sizes(term: str, shape: tuple[int, ...]) -> dict[str, int]:
     return sizes
 
 
+def _explicit(terms: list[str], output: str, operands) -> tuple[list[str], str]:
+    """The subscripts with every ``...`` spelled out as letters (numpy aligns ellipsis axes on the right),
+    so a gradient can sum ellipsis axes that its own operand does not have."""
+    if not any("..." in t for t in terms):
+        return terms, output
+    spare = [c for c in string.ascii_letters if c not in set("".join(terms) + output)]
+    counts = [np.ndim(x) - len(t.replace("...", "")) for t, x in zip(terms, operands)]
+    width = max(c for t, c in zip(terms, counts) if "..." in t)
+    letters = "".join(spare[:width])
+    return [t.replace("...", letters[width - c:]) for t, c in zip(terms, counts)], output.replace("...", letters)
+
+
 def _einsum_vjp(i, g, out, *operands, subscripts):
     """∂/∂operandᵢ: contract g with the other operands back onto operandᵢ's subscripts."""
-    terms, output = _parse_einsum(subscripts, len(operands))
+    terms, output = _explicit(*_parse_einsum(subscripts, len(operands)), operands)
     target = terms[i]
     letters = target.replace("...", "")
     others = [t for j, t in enumerate(terms) if j != i]

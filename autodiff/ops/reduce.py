@@ -89,7 +89,7 @@ def _prod_vjp(g, out, x, axis=None, keepdims=False):  # ∂Πx/∂xᵢ = Π_{j�
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
     x = np.asarray(x)
-    shift = np.max(x, axis=axis, keepdims=True) if np.size(x) else np.zeros((1,) * np.ndim(x))
+    shift = np.max(x, axis=axis, keepdims=True) if np.size(x) else np.zeros_like(x, shape=(1,) * x.ndim)
     shift = np.where(np.isfinite(shift), shift, 0.0)
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
