@@ -81,6 +81,8 @@ def _start(value: Any, connected: bool, position: int, who: str) -> Tensor:
 def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
     """argnums as a tuple of non-negative positions, and whether a single int was given."""
     single = isinstance(argnums, (int, np.integer))
+    if not (single or isinstance(argnums, (tuple, list))):
+        raise TypeError(f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}")
     nums = (argnums,) if single else tuple(argnums)
     if not nums:
         raise ValueError(f"{who}: argnums is empty; give an int or a tuple of argument positions")
