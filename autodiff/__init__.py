@@ -32,6 +32,7 @@ from .ops import (
     power, prod, relu, reshape, sigmoid, sign, sin, sinh, softmax, softplus, solve, split, sqrt,
     squeeze, stack, std, subtract, sum, swapaxes, tan, tanh, transpose, var, where,
 )
+from .viz import draw_graph, to_dot  # pictures (graphviz package; rendering needs `dot`)
 
 __version__ = "0.1.0"
 
@@ -50,4 +51,5 @@ __all__ = [
     "prod", "relu", "reshape", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "solve",
     "split", "sqrt", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "tan", "tanh",
     "transpose", "var", "where",
+    "draw_graph", "to_dot",
 ]
