@@ -495,6 +495,67 @@ for _label, _shape, _ord, _axis, _keepdims, _sampler in _NORM_CASES:
              label=_label)
 
 
+# ----------------------------------------------------------------------------- convolution and pooling
+def _conv_ref(x, w, stride=1, padding=0):
+    """Direct loops over output positions: the definition of cross-correlation, no im2col."""
+    x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(padding, padding)] * 2)
+    kh, kw = w.shape[-2:]
+    oh, ow = (x.shape[-2] - kh) // stride + 1, (x.shape[-1] - kw) // stride + 1
+    out = np.zeros(x.shape[:-3] + (w.shape[0], oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[..., :, i * stride: i * stride + kh, j * stride: j * stride + kw]
+            out[..., i, j] = np.tensordot(patch, w, axes=((-3, -2, -1), (1, 2, 3)))
+    return out
+
+
+def _conv_adjoint_ref(which: str, a, b, shape, stride, padding):
+    """The adjoints of conv2d as the transposed Jacobian of ``_conv_ref`` (built column by column)."""
+    def conv_of(flat):
+        if which == "input":  # linear in x with w = b fixed
+            return _conv_ref(flat.reshape(shape), b, stride, padding).ravel()
+        return _conv_ref(a, flat.reshape(shape), stride, padding).ravel()
+
+    columns = [conv_of(e) for e in np.eye(int(np.prod(shape)))]
+    jacobian = np.stack(columns, axis=1)  # d conv / d (x or w)
+    cotangent = a if which == "input" else b
+    return (jacobian.T @ cotangent.ravel()).reshape(shape)
+
+
+def _pool_ref(x, k, stride, padding):
+    x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(padding, padding)] * 2, constant_values=-np.inf)
+    oh, ow = (x.shape[-2] - k) // stride + 1, (x.shape[-1] - k) // stride + 1
+    out = np.empty(x.shape[:-2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[..., i, j] = x[..., i * stride: i * stride + k, j * stride: j * stride + k].max(axis=(-2, -1))
+    return out
+
+
+add_case("conv2d", ad.ops.conv2d, _conv_ref, [[(1, 2, 3, 3), (2, 2, 2, 2)], [(2, 3, 3), (1, 2, 2, 2)]],
+         torch_fn=lambda T, x, w: T.nn.functional.conv2d(x, w))
+add_case("conv2d", lambda x, w: ad.ops.conv2d(x, w, stride=2, padding=1),
+         lambda x, w: _conv_ref(x, w, 2, 1), [[(1, 1, 4, 4), (2, 1, 3, 3)]],
+         torch_fn=lambda T, x, w: T.nn.functional.conv2d(x, w, stride=2, padding=1), label="stride2-pad1")
+add_case("conv2d_transpose", lambda dy, w: ad.ops.conv2d_transpose(dy, w, size=(3, 3)),
+         lambda dy, w: _conv_adjoint_ref("input", dy, w, (1, 2, 3, 3), 1, 0), [[(1, 2, 2, 2), (2, 2, 2, 2)]],
+         torch_fn=lambda T, dy, w: T.nn.grad.conv2d_input((1, 2, 3, 3), w, dy), batched=False)
+# batched=False above and below: the adjoint ops take extra leading cotangent axes only in their
+# cotangent-like argument, so is_grads_batched through them fails (reported; see test_ops_conv.py)
+add_case("conv2d_transpose", lambda dy, w: ad.ops.conv2d_transpose(dy, w, size=(4, 4), stride=2, padding=1),
+         lambda dy, w: _conv_adjoint_ref("input", dy, w, (1, 1, 4, 4), 2, 1), [[(1, 2, 2, 2), (2, 1, 3, 3)]],
+         torch_fn=lambda T, dy, w: T.nn.grad.conv2d_input((1, 1, 4, 4), w, dy, stride=2, padding=1),
+         label="stride2-pad1", batched=False)
+add_case("conv2d_weight", lambda x, dy: ad.ops.conv2d_weight(x, dy, kernel_size=(2, 2)),
+         lambda x, dy: _conv_adjoint_ref("weight", x, dy, (2, 2, 2, 2), 1, 0), [[(1, 2, 3, 3), (1, 2, 2, 2)]],
+         torch_fn=lambda T, x, dy: T.nn.grad.conv2d_weight(x, (2, 2, 2, 2), dy), batched=False)
+add_case("max_pool2d", lambda x: ad.ops.max_pool2d(x, 2), lambda x: _pool_ref(x, 2, 2, 0), [[(1, 2, 4, 4)]],
+         distinct, lambda T, x: T.nn.functional.max_pool2d(x, 2))
+add_case("max_pool2d", lambda x: ad.ops.max_pool2d(x, 3, stride=1, padding=1),
+         lambda x: _pool_ref(x, 3, 1, 1), [[(1, 1, 3, 3)], [(2, 3, 3)]], distinct,
+         lambda T, x: T.nn.functional.max_pool2d(x, 3, stride=1, padding=1), label="overlapping-pad1")
+
+
 # ----------------------------------------------------------------------------- the rest of the public names
 #: Public ops whose derivative is zero or undefined: they return boolean/integer results, never record.
 NONDIFFERENTIABLE = {
