@@ -1,0 +1,27 @@
+"""How long to measure: the full run (for the README table) or --quick (the CI smoke test)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool = False
+    rounds: int = 15          # interleaved samples per candidate
+    min_sample: float = 0.05  # seconds each sample lasts at least (calls are repeated to fill it)
+    peers: bool = True        # run PyTorch / JAX / HIPS autograd when installed
+
+    @classmethod
+    def make(cls, quick: bool, peers: bool = True) -> Config:
+        if quick:
+            return cls(quick=True, rounds=3, min_sample=0.002, peers=peers)
+        return cls(quick=False, peers=peers)
+
+
+NUMPY = "numpy reference"
+OURS = "autodiff"
+TORCH = "torch eager"
+JAX_EAGER = "jax eager"
+JAX_JIT = "jax jit"
+HIPS = "HIPS autograd"

@@ -1,0 +1,94 @@
+"""Interleaved timing and peak-memory measurement.
+
+Candidates doing the same work are timed round-robin in one process (A B C, B C A, C A B, ...) so
+that drift of a shared machine (other processes, frequency changes) hits all of them alike; the
+figure reported is the median of the samples, with the quartiles as the spread. Python's cyclic
+garbage collector stays on, as users run it, but is emptied before every sample.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Samples:
+    """Seconds per call, one entry per sample (each sample averages ``number`` calls)."""
+
+    values: list[float] = field(default_factory=list)
+    number: int = 1
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.values))
+
+    def summary(self, scale: float = 1.0) -> dict[str, Any]:
+        v = np.asarray(self.values) * scale
+        return {"median": float(np.median(v)), "p25": float(np.percentile(v, 25)),
+                "p75": float(np.percentile(v, 75)), "min": float(v.min()), "max": float(v.max()),
+                "samples": len(v), "calls_per_sample": self.number}
+
+
+def compare(candidates: dict[str, Callable[[], Any]], rounds: int, min_sample: float,
+            max_number: int = 10_000) -> dict[str, Samples]:
+    """Time each candidate ``rounds`` times, interleaved; each sample lasts at least ``min_sample`` s."""
+    samples = {name: Samples() for name in candidates}
+    for name, fn in candidates.items():  # warm up, then calibrate the calls per sample
+        fn()
+        start = time.perf_counter()
+        fn()
+        once = time.perf_counter() - start
+        samples[name].number = int(min(max_number, max(1, min_sample // max(once, 1e-9))))
+    names = list(candidates)
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn, number = candidates[name], samples[name].number
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples[name].values.append((time.perf_counter() - start) / number)
+    return samples
+
+
+def time_once(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds taken by one call (for compile times and long single runs), and its result."""
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def peak_python_memory(fn: Callable[[], Any]) -> int:
+    """Peak bytes allocated through Python's allocators (numpy arrays included) while ``fn`` runs,
+    above what was allocated when it started. tracemalloc sees numpy's data buffers, not torch's."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - base
+
+
+def resident_bytes() -> int:
+    """Resident set size of this process (Linux /proc; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE")
