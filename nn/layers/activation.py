@@ -1,0 +1,86 @@
+"""Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, GELU, Softmax, LogSoftmax (no parameters)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import autodiff as ad
+from autodiff import Tensor
+
+from .. import functional as F
+from ..module import Module
+
+
+class ReLU(Module):
+    """max(x, 0).
+
+    >>> import autodiff as ad, nn
+    >>> nn.ReLU()(ad.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return ad.relu(x)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, negative_slope·x otherwise."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Any) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """tanh x."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ad.tanh(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + e⁻ˣ), computed without overflow."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ad.sigmoid(x)
+
+
+class GELU(Module):
+    """x·Φ(x) (exact, with erf) or its tanh approximation (``approximate="tanh"``)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}" if self.approximate != "none" else ""
+
+
+class Softmax(Module):
+    """exp(x) / Σ exp(x) along ``dim`` (default the last axis), without overflow."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Any) -> Tensor:
+        return ad.softmax(x, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log softmax(x) along ``dim``: x - logsumexp(x), finite for any logits."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ad.log_softmax(x, axis=self.dim)
