@@ -1,0 +1,277 @@
+"""``optim.minimize``: unconstrained minimisation of f(x) for an array x, gradients by AD.
+
+Methods (the course's tour of optimisation, simplest first):
+
+* ``"gd"``: gradient descent, x ← x - α∇f, with a fixed ``lr`` or Armijo backtracking (default).
+* ``"momentum"``: heavy ball, v ← βv - lr·∇f, x ← x + v.
+* ``"newton"``: x ← x - α(∇²f + μI)⁻¹∇f, the Hessian by AD, μ grown until positive definite,
+  α by backtracking. Quadratic convergence near a minimum.
+* ``"bfgs"``: a dense inverse-Hessian approximation built from gradient differences, strong Wolfe.
+* ``"lbfgs"``: the same from the last ``history`` pairs only (two-loop recursion), O(n·m) memory.
+
+Every method records the iterates in ``result.path`` (for plotting) and stops when
+‖∇f‖∞ ≤ tol, when it stops making progress, or after ``maxiter`` iterations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._damping import damped_newton_direction
+from ._derivatives import value_and_grad, value_grad_hessian
+from .line_search import LineSearchResult, armijo, strong_wolfe
+
+
+@dataclass
+class OptimizeResult:
+    """What a solver found: ``x``, ``fun`` = f(x), ``grad`` = ∇f(x), iterations ``nit``, evaluations
+    ``nfev``, ``success`` and a ``message`` saying why it stopped, and ``path``: every iterate
+    (``path[0]`` is x0), shape (nit + 1, *x.shape)."""
+
+    x: np.ndarray
+    fun: float
+    grad: np.ndarray
+    nit: int
+    nfev: int
+    success: bool
+    message: str
+    path: np.ndarray = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (f"OptimizeResult(success={self.success}, message={self.message!r}, x={self.x!r}, "
+                f"fun={self.fun!r}, nit={self.nit}, nfev={self.nfev})")
+
+
+class _Problem:
+    """The objective on flat vectors, counting evaluations."""
+
+    def __init__(self, f: Callable[[Any], Any], shape: tuple[int, ...]) -> None:
+        self.f, self.shape, self.nfev = f, shape, 0
+
+    def fg(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        self.nfev += 1
+        with np.errstate(all="ignore"):
+            return value_and_grad(self.f, x, self.shape)
+
+    def fgh(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        self.nfev += 1
+        with np.errstate(all="ignore"):
+            return value_grad_hessian(self.f, x, self.shape)
+
+
+METHODS = ("gd", "momentum", "newton", "bfgs", "lbfgs")
+
+
+def minimize(f: Callable[[Any], Any], x0: Any, method: str = "bfgs", tol: float = 1e-8, maxiter: int = 1000,
+             callback: Callable[[np.ndarray], Any] | None = None, **options: Any) -> OptimizeResult:
+    """Minimise a scalar function ``f`` of one array, starting from ``x0``.
+
+    ``f`` takes a Tensor shaped like ``x0`` and returns a scalar Tensor, built from autodiff ops.
+    ``method``: ``"gd"`` (options ``lr=None``: backtracking; a number: fixed step),
+    ``"momentum"`` (``lr=1e-2, beta=0.9``), ``"newton"``, ``"bfgs"``, ``"lbfgs"`` (``history=10``).
+    Stops when the largest gradient component is ≤ ``tol``. ``callback(x)`` runs after each
+    iteration; returning True stops the solver.
+
+    >>> import numpy as np, autodiff as ad, optim
+    >>> rosen = lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+    >>> result = optim.minimize(rosen, [-1.2, 1.0], method="newton")
+    >>> result.success, np.round(result.x, 8), result.nit
+    (True, array([1., 1.]), 21)
+    >>> result.path.shape
+    (22, 2)
+    """
+    if method not in METHODS:
+        raise ValueError(f"minimize: unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    x = np.array(x0, dtype=float)
+    shape = x.shape
+    problem = _Problem(f, shape)
+    solver = {"gd": _gradient_descent, "momentum": _momentum, "newton": _newton,
+              "bfgs": _bfgs, "lbfgs": _lbfgs}[method]
+    known = {"gd": {"lr", "c1"}, "momentum": {"lr", "beta"}, "newton": {"c1"},
+             "bfgs": {"c1", "c2"}, "lbfgs": {"c1", "c2", "history"}}[method]
+    unknown = set(options) - known
+    if unknown:
+        raise TypeError(f"minimize(method={method!r}): unknown option(s) {sorted(unknown)}; "
+                        f"it takes {sorted(known)}")
+    state = _Run(problem, x.reshape(-1), tol, maxiter, callback)
+    if state.finished is None:
+        solver(state, **options)
+    return state.result(shape)
+
+
+class _Run:
+    """The bookkeeping shared by the solvers: current point, path, stopping tests."""
+
+    def __init__(self, problem: _Problem, x: np.ndarray, tol: float, maxiter: int,
+                 callback: Callable[[np.ndarray], Any] | None) -> None:
+        self.problem, self.tol, self.maxiter, self.callback = problem, tol, maxiter, callback
+        self.x = x
+        self.fun, self.grad = problem.fg(x)
+        self.path = [x.copy()]
+        self.nit = 0
+        self.finished: tuple[bool, str] | None = None
+        if not (math.isfinite(self.fun) and np.all(np.isfinite(self.grad))):
+            self.finished = (False, "f or its gradient is not finite at x0")
+        elif self.converged():
+            self.finished = (True, "gradient below tol at x0")
+
+    def converged(self) -> bool:
+        return float(np.max(np.abs(self.grad), initial=0.0)) <= self.tol
+
+    def running(self) -> bool:
+        if self.finished is None and self.nit >= self.maxiter:
+            self.finished = (False, f"maximum number of iterations ({self.maxiter}) reached")
+        return self.finished is None
+
+    def accept(self, x: np.ndarray, fun: float, grad: np.ndarray) -> None:
+        """Move to a new iterate; decide whether to stop."""
+        step = float(np.max(np.abs(x - self.x), initial=0.0))
+        previous = self.fun
+        self.x, self.fun, self.grad = x, fun, grad
+        self.nit += 1
+        self.path.append(x.copy())
+        if not (math.isfinite(fun) and np.all(np.isfinite(grad))):
+            self.finished = (False, "f or its gradient became non-finite (diverged)")
+        elif self.converged():
+            self.finished = (True, "gradient below tol")
+        elif step <= 1e-15 * (1 + float(np.max(np.abs(x), initial=0.0))) and fun >= previous:
+            self.finished = (False, "no progress: the step is below machine precision")
+        elif self.callback is not None and self.callback(x.reshape(self.problem.shape).copy()) is True:
+            self.finished = (False, "stopped by callback")
+
+    def fail(self, message: str) -> None:
+        self.finished = (False, message)
+
+    def result(self, shape: tuple[int, ...]) -> OptimizeResult:
+        success, message = self.finished if self.finished is not None else (False, "not run")
+        return OptimizeResult(self.x.reshape(shape), self.fun, self.grad.reshape(shape), self.nit,
+                              self.problem.nfev, success, message,
+                              np.array(self.path).reshape((len(self.path),) + shape))
+
+
+def _gradient_descent(run: _Run, lr: float | None = None, c1: float = 1e-4) -> None:
+    alpha = 1.0
+    while run.running():
+        d = -run.grad
+        if lr is not None:
+            x = run.x + lr * d
+            run.accept(x, *run.problem.fg(x))
+            continue
+        search = armijo(run.problem.fg, run.x, d, run.fun, run.grad, alpha0=min(2 * alpha, 1e6), c1=c1)
+        run.problem.nfev += search.nfev
+        if not search.success:
+            return run.fail("line search failed: " + search.message)
+        alpha = search.alpha
+        run.accept(run.x + alpha * d, search.fun, search.grad)
+
+
+def _momentum(run: _Run, lr: float = 1e-2, beta: float = 0.9) -> None:
+    velocity = np.zeros_like(run.x)
+    while run.running():
+        velocity = beta * velocity - lr * run.grad
+        x = run.x + velocity
+        run.accept(x, *run.problem.fg(x))
+
+
+def _newton(run: _Run, c1: float = 1e-4) -> None:
+    fun, grad, hessian = run.problem.fgh(run.x)
+    while run.running():
+        found = damped_newton_direction(hessian, grad)
+        if found is None:
+            return run.fail("the Hessian is not finite or cannot be made positive definite")
+        d, _ = found
+        search = armijo(run.problem.fg, run.x, d, run.fun, run.grad, alpha0=1.0, c1=c1)
+        run.problem.nfev += search.nfev
+        if not search.success:
+            return run.fail("line search failed: " + search.message)
+        x = run.x + search.alpha * d
+        fun, grad, hessian = run.problem.fgh(x)
+        run.accept(x, fun, grad)
+
+
+def _initial_step(run: _Run, previous_fun: float | None, d: np.ndarray) -> float:
+    """scipy's first trial step: aim for the decrease of the last iteration, never more than 1."""
+    slope = float(run.grad @ d)
+    if previous_fun is None:
+        previous_fun = run.fun + float(np.linalg.norm(run.grad)) / 2
+    if slope >= 0:
+        return 1.0
+    guess = 1.01 * 2 * (run.fun - previous_fun) / slope
+    return min(1.0, guess) if guess > 0 else 1.0
+
+
+def _search(run: _Run, d: np.ndarray, previous_fun: float | None, c1: float, c2: float) -> LineSearchResult:
+    search = strong_wolfe(run.problem.fg, run.x, d, run.fun, run.grad,
+                          alpha0=_initial_step(run, previous_fun, d), c1=c1, c2=c2)
+    run.problem.nfev += search.nfev
+    return search
+
+
+def _bfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9) -> None:
+    # H₀ = I, not rescaled (as scipy): with an overlong first guess every line search interpolates,
+    # which is much faster on ill-conditioned problems than accepting short unit steps
+    n = run.x.size
+    inverse = np.eye(n)
+    previous_fun = None
+    while run.running():
+        d = -inverse @ run.grad
+        if not float(run.grad @ d) < 0:  # lost positive definiteness: restart from steepest descent
+            inverse, d = np.eye(n), -run.grad
+        search = _search(run, d, previous_fun, c1, c2)
+        if search.alpha == 0.0:
+            return run.fail("line search failed: " + search.message)
+        s = search.alpha * d
+        y = search.grad - run.grad
+        previous_fun = run.fun
+        run.accept(run.x + s, search.fun, search.grad)
+        sy = float(s @ y)
+        if sy <= 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
+            continue  # curvature condition failed: skip the update
+        rho = 1.0 / sy
+        hy = inverse @ y
+        # H ← (I - ρsyᵀ) H (I - ρysᵀ) + ρssᵀ, expanded
+        inverse = inverse - rho * (np.outer(s, hy) + np.outer(hy, s)) \
+            + (rho * rho * float(y @ hy) + rho) * np.outer(s, s)
+
+
+def _lbfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9, history: int = 10) -> None:
+    pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=history)
+    previous_fun = None
+    while run.running():
+        d = two_loop(run.grad, pairs)
+        if not float(run.grad @ d) < 0:
+            pairs.clear()
+            d = -run.grad
+        search = _search(run, d, previous_fun, c1, c2)
+        if search.alpha == 0.0:
+            return run.fail("line search failed: " + search.message)
+        s = search.alpha * d
+        y = search.grad - run.grad
+        previous_fun = run.fun
+        run.accept(run.x + s, search.fun, search.grad)
+        sy = float(s @ y)
+        if sy > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
+            pairs.append((s, y, 1.0 / sy))
+
+
+def two_loop(grad: np.ndarray, pairs: Any) -> np.ndarray:
+    """-H·g with H the L-BFGS inverse Hessian of the stored (s, y, 1/sᵀy) pairs (N&W Algorithm 7.4)."""
+    q = grad.copy()
+    alphas = []
+    for s, y, rho in reversed(pairs):
+        alpha = rho * float(s @ q)
+        q -= alpha * y
+        alphas.append(alpha)
+    if pairs:
+        s, y, _ = pairs[-1]
+        q *= float(s @ y) / float(y @ y)  # H₀ = γI, γ = sᵀy/yᵀy
+    for (s, y, rho), alpha in zip(pairs, reversed(alphas), strict=True):
+        beta = rho * float(y @ q)
+        q += (alpha - beta) * s
+    return -q
