@@ -161,7 +161,8 @@ def _zoom(phi, lo, hi, f0, slope0, sufficient, curvature, maxiter, count) -> Lin
         if slope * (a_hi - a_lo) >= 0:
             hi = lo
         lo = current
-    return _best_effort(lo, f0, None, count(), "the line search bracket collapsed without a strong Wolfe point")
+    return _best_effort(lo, f0, None, count(),
+                        "the line search bracket collapsed without a strong Wolfe point")
 
 
 def _best_effort(point, f0, g0, nfev, message) -> LineSearchResult:
