@@ -17,7 +17,7 @@ import numpy as np
 from .errors import GraphFreedError, InPlaceError, ShapeError
 from .grad_mode import ANOMALY, enable_grad, no_grad
 from .ops.core import check_finite, unbroadcast
-from .tensor import Tensor
+from .tensor import MUTATIONS, Tensor
 
 
 def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
@@ -132,16 +132,20 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
          wanted: dict[int, Any] | None, nb: int) -> dict[int, Any]:
     consumers = _count_consumers(roots)
     pending: dict[int, Any] = {}
+    shared: set[int] = {id(g) for g in cotangents}
     ready = []
     for root, g in zip(roots, cotangents):
         key = id(root)
         pending[key] = pending[key] + g if key in pending else g
         if consumers.get(key, 0) == 0 and all(r is not root for r in ready):
             ready.append(root)
+    anomaly = ANOMALY.enabled
+    clock = MUTATIONS.clock
+    pop_ready, push_ready, pop_pending, get_pending = ready.pop, ready.append, pending.pop, pending.get
     with enable_grad() if create_graph else no_grad():
         while ready:
-            t = ready.pop()
-            g = pending.pop(id(t))
+            t = pop_ready()
+            g = pop_pending(id(t))
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
             if wanted is not None and id(t) in wanted:
@@ -149,48 +153,55 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
             op = t._op
             if op is None:  # a leaf
                 if wanted is None:
-                    _accumulate(t, g)
+                    _accumulate(t, g, shared)
                 continue
             if t._retains_grad and wanted is None:
-                _accumulate(t, g)
+                _accumulate(t, g, shared)
             inputs = t._inputs
+            if t._stamp != clock:  # something was changed in place since t was made
+                _check_unchanged(t)
             params = t._params
-            version = t._version
-            for a in inputs:
-                if isinstance(a, Tensor):
-                    version += a._version
-            if version != t._saved_version:
-                raise InPlaceError(
-                    f"an input or the output of {op.name!r} was changed in place after the graph saved it, "
-                    "so its gradient would be wrong; avoid the in-place change (or clone before it)"
-                )
+            vjps = op.vjps
             if create_graph:
                 out, args = t, inputs
             else:
-                out = t.data
-                args = [a.data if isinstance(a, Tensor) else a for a in inputs]
-            for i, a in enumerate(inputs):
-                if not (isinstance(a, Tensor) and a.requires_grad):
+                out, args = t.data, t._input_data
+            i = -1
+            for a in inputs:
+                i += 1
+                if not isinstance(a, Tensor) or not a.requires_grad:
                     continue
-                vjp = op.vjps[i]
+                vjp = vjps[i]
                 if vjp is None:
                     raise RuntimeError(f"{op.name!r} is not differentiable with respect to its input {i}")
                 gi = vjp(g, out, *args, **params)
+                if gi is g:
+                    shared.add(id(gi))
                 shape = a.data.shape
                 if gi.shape != shape:
                     gi = unbroadcast(gi, shape, nb) if not nb or gi.shape[nb:] != shape else gi
-                if ANOMALY.enabled:
+                if anomaly:
                     check_finite(gi, f"backward of {op.name!r} (cotangent of its input {i})")
                 key = id(a)
-                previous = pending.get(key)
+                previous = get_pending(key)
                 pending[key] = gi if previous is None else previous + gi
                 remaining = consumers[key] - 1
-                consumers[key] = remaining
-                if remaining == 0:
-                    ready.append(a)
+                if remaining:
+                    consumers[key] = remaining
+                else:
+                    push_ready(a)
             if not retain_graph:
-                t._inputs = None
+                t._inputs = t._input_data = None
     return wanted if wanted is not None else {}
+
+
+def _check_unchanged(t: Tensor) -> None:
+    stamp = t._stamp
+    if t._version > stamp or any(isinstance(a, Tensor) and a._version > stamp for a in t._inputs):
+        raise InPlaceError(
+            f"an input or the output of {t._op.name!r} was changed in place after the graph saved it, "
+            "so its gradient would be wrong; avoid the in-place change (or work on a copy)"
+        )
 
 
 def _run_hooks(t: Tensor, g: Any, create_graph: bool) -> Any:
@@ -214,13 +225,18 @@ def _as_tensor(g: Any) -> Tensor:
     return g if isinstance(g, Tensor) else Tensor._wrap(g)
 
 
-def _accumulate(t: Tensor, g: Any) -> None:
-    """Add g into t.grad. Stored gradients own their memory, so no two tensors share a grad array."""
+def _accumulate(t: Tensor, g: Any, shared: set[int]) -> None:
+    """Add g into t.grad. Stored gradients own their memory: no two tensors share a grad array.
+
+    ``shared`` holds the ids of cotangents that a VJP passed through unchanged (add, reshape's
+    base...), which other nodes may hold too: those are copied, fresh results are stored as they are.
+    """
     g = _cast(g, t.dtype)
     if isinstance(g, Tensor):  # create_graph: keep the graph of the gradient
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        t.grad = Tensor._wrap(np.array(g, copy=True))
+        private = type(g) is np.ndarray and g.flags.owndata and g.flags.writeable and id(g) not in shared
+        t.grad = Tensor._wrap(g if private else np.array(g, copy=True))
     elif t.grad.requires_grad:  # a recorded gradient from an earlier create_graph backward
         t.grad = t.grad + g
     else:

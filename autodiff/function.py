@@ -85,6 +85,5 @@ class Function:
         out = data_of(out)
         if any(ctx.needs_input_grad) and GRAD_MODE.enabled:
             op = Op(cls.__name__, cls.forward, _FunctionVJPs(cls, ctx))
-            version = sum(a._version for a in args if isinstance(a, Tensor))
-            return Tensor._record(out, op, args, {}, version)
+            return Tensor._record(out, op, args, [data_of(a) for a in args], {})
         return Tensor._wrap(out)

@@ -36,14 +36,24 @@ def is_grad_enabled() -> bool:
     return GRAD_MODE.enabled
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    previous = GRAD_MODE.enabled
-    GRAD_MODE.enabled = enabled
-    try:
-        yield
-    finally:
-        GRAD_MODE.enabled = previous
+class _GradModeSwitch:
+    """Set grad mode for this thread inside a ``with`` block (a class: entering it must be cheap)."""
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        self.previous = GRAD_MODE.enabled
+        GRAD_MODE.enabled = self.enabled
+
+    def __exit__(self, *exc_info: object) -> None:
+        GRAD_MODE.enabled = self.previous
+
+
+def _grad_mode(enabled: bool) -> _GradModeSwitch:
+    return _GradModeSwitch(enabled)
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:

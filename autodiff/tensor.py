@@ -7,7 +7,7 @@ inputs (unless ``retain_graph=True``) so intermediate arrays are freed as soon a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,20 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     if array.dtype == object:
         raise DtypeError(f"cannot make a tensor from {type(data).__name__} data (numpy gave dtype=object)")
     return array
+
+
+class _Mutations:
+    """A clock that ticks at every in-place change of any tensor.
+
+    A recorded tensor keeps the clock's value when it was made (``_stamp``); an in-place change sets
+    the changed tensor's ``_version`` to the new clock value. Backward can then tell, with one
+    comparison in the common case, whether anything the node saved was changed since.
+    """
+
+    clock = 0
+
+
+MUTATIONS = _Mutations()
 
 
 def _check_can_require_grad(dtype: np.dtype) -> None:
@@ -48,7 +62,7 @@ class Tensor:
 
     __slots__ = (
         "data", "requires_grad", "grad", "name",
-        "_op", "_inputs", "_params", "_version", "_saved_version", "_hooks", "_retains_grad",
+        "_op", "_inputs", "_input_data", "_params", "_version", "_stamp", "_hooks", "_retains_grad",
         "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
@@ -63,9 +77,10 @@ class Tensor:
         self.name = name
         self._op = None
         self._inputs = None
+        self._input_data = None
         self._params = None
         self._version = 0
-        self._saved_version = 0
+        self._stamp = 0
         self._hooks = None
         self._retains_grad = False
 
@@ -81,15 +96,16 @@ class Tensor:
         t.name = None
         t._op = None
         t._inputs = None
+        t._input_data = None
         t._params = None
         t._version = 0
-        t._saved_version = 0
+        t._stamp = 0
         t._hooks = None
         t._retains_grad = False
         return t
 
     @classmethod
-    def _record(cls, data: np.ndarray, op: Any, inputs: tuple, params: dict, version: int) -> Tensor:
+    def _record(cls, data: np.ndarray, op: Any, inputs: Sequence, input_data: Sequence, params: dict) -> Tensor:
         """The output of a recorded op: a node of the graph (internal fast path)."""
         t = cls.__new__(cls)
         if type(data) is not np.ndarray:
@@ -100,9 +116,10 @@ class Tensor:
         t.name = None
         t._op = op
         t._inputs = inputs
+        t._input_data = input_data
         t._params = params
         t._version = 0
-        t._saved_version = version
+        t._stamp = MUTATIONS.clock
         t._hooks = None
         t._retains_grad = False
         return t
@@ -127,6 +144,11 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         return _ops.transpose(self)
+
+    @property
+    def mT(self) -> Tensor:
+        """The transpose of the last two axes (numpy's ``ndarray.mT``)."""
+        return _ops.swapaxes(self, -1, -2)
 
     @property
     def is_leaf(self) -> bool:
@@ -253,28 +275,46 @@ class Tensor:
     def _assign(self, value: np.ndarray) -> Tensor:
         self._check_inplace()
         np.copyto(self.data, value, casting="same_kind")
-        self._version += 1
+        self._bump_version()
         return self
+
+    def _bump_version(self) -> None:
+        MUTATIONS.clock += 1
+        self._version = MUTATIONS.clock
 
     def __setitem__(self, index: Any, value: ArrayLike) -> None:
         self._check_inplace()
         self.data[_ops.unwrap_index(index)] = _as_array(value)
-        self._version += 1
+        self._bump_version()
 
     def add_(self, other: ArrayLike, alpha: float = 1.0) -> Tensor:
         """In place: self += alpha * other (bumps the version counter)."""
-        return self._assign(self.data + alpha * _as_array(other))
+        self._check_inplace()
+        other = other.data if isinstance(other, Tensor) else other
+        self.data += other if alpha == 1 else alpha * other
+        self._bump_version()
+        return self
 
     def sub_(self, other: ArrayLike, alpha: float = 1.0) -> Tensor:
-        return self._assign(self.data - alpha * _as_array(other))
+        """In place: self -= alpha * other (bumps the version counter)."""
+        return self.add_(other, -alpha)
 
     def mul_(self, other: ArrayLike) -> Tensor:
-        return self._assign(self.data * _as_array(other))
+        """In place: self *= other (bumps the version counter)."""
+        self._check_inplace()
+        self.data *= other.data if isinstance(other, Tensor) else other
+        self._bump_version()
+        return self
 
     def div_(self, other: ArrayLike) -> Tensor:
-        return self._assign(self.data / _as_array(other))
+        """In place: self /= other (bumps the version counter)."""
+        self._check_inplace()
+        self.data /= other.data if isinstance(other, Tensor) else other
+        self._bump_version()
+        return self
 
     def copy_(self, source: ArrayLike) -> Tensor:
+        """In place: overwrite the values with ``source`` (broadcast to this shape)."""
         return self._assign(_as_array(source))
 
     def fill_(self, value: float) -> Tensor:

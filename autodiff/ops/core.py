@@ -62,18 +62,18 @@ def primitive(name: str, forward: Callable[..., Any], *vjps: VJP | None,
 
     The forward's first ``len(vjps)`` parameters are the op's inputs; the rest are static parameters
     (``axis``, ``shape``...), which may be given by position or keyword and reach the VJPs as keywords.
+    Ops with one or two inputs get a specialised function: this is the hot path of every model.
     """
     op = Op(name, forward, VariadicVJP(variadic) if variadic is not None else vjps)
-    names = _static_parameters(forward, len(vjps)) if variadic is None else []
-
-    def function(*args: Any, **params: Any) -> Any:
-        if len(args) > len(vjps) and variadic is None:
-            if len(args) - len(vjps) > len(names):
-                raise TypeError(f"{name}() takes {len(vjps) + len(names)} arguments, got {len(args)}")
-            params.update(zip(names, args[len(vjps):]))
-            args = args[: len(vjps)]
-        return apply(op, args, params)
-
+    if variadic is not None:
+        def function(*args: Any, **params: Any) -> Any:
+            return apply(op, args, params)
+    elif len(vjps) == 1:
+        function = _unary(op, _static_parameters(forward, 1))
+    elif len(vjps) == 2:
+        function = _binary(op, _static_parameters(forward, 2))
+    else:
+        function = _nary(op, len(vjps), _static_parameters(forward, len(vjps)))
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
     function.op = op  # type: ignore[attr-defined]
@@ -87,21 +87,91 @@ def _static_parameters(forward: Callable[..., Any], inputs: int) -> list[str]:
         return []
 
 
+def _bind(op: Op, names: list[str], static: tuple, params: dict) -> None:
+    """Static parameters given by position join those given by keyword."""
+    if len(static) > len(names):
+        raise TypeError(f"{op.name}() got {len(static)} extra positional arguments; it takes {names}")
+    params.update(zip(names, static))
+
+
+def _constant(value: Any) -> Any:
+    """A constant operand as VJPs see it: nested lists become arrays (numbers stay weakly typed)."""
+    return np.asarray(value) if type(value) in (list, tuple) else value
+
+
+_NO_PARAMS: dict = {}  # shared by every node of an op without static parameters; never mutated
+
+
+def _unary(op: Op, names: list[str]) -> Callable[..., Any]:
+    forward = op.forward
+
+    def function(x: Any, *static: Any, **params: Any) -> Any:
+        if static:
+            _bind(op, names, static, params)
+        if not isinstance(x, Tensor):
+            return forward(x, **params)
+        x_data = x.data
+        try:
+            out = forward(x_data, **params)
+        except ValueError as error:
+            raise _shape_error(op, [x_data], error) from error
+        if ANOMALY.enabled:
+            check_finite(out, f"forward of {op.name!r}")
+        if x.requires_grad and GRAD_MODE.enabled:
+            return Tensor._record(out, op, (x,), (x_data,), params or _NO_PARAMS)
+        return Tensor._wrap(out)
+
+    return function
+
+
+def _binary(op: Op, names: list[str]) -> Callable[..., Any]:
+    forward = op.forward
+
+    def function(x: Any, y: Any, *static: Any, **params: Any) -> Any:
+        if static:
+            _bind(op, names, static, params)
+        x_tensor = isinstance(x, Tensor)
+        y_tensor = isinstance(y, Tensor)
+        if not (x_tensor or y_tensor):
+            return forward(x, y, **params)
+        x_data = x.data if x_tensor else _constant(x)
+        y_data = y.data if y_tensor else _constant(y)
+        try:
+            out = forward(x_data, y_data, **params)
+        except ValueError as error:
+            raise _shape_error(op, [x_data, y_data], error) from error
+        if ANOMALY.enabled:
+            check_finite(out, f"forward of {op.name!r}")
+        if ((x_tensor and x.requires_grad) or (y_tensor and y.requires_grad)) and GRAD_MODE.enabled:
+            return Tensor._record(out, op, (x if x_tensor else x_data, y if y_tensor else y_data),
+                                  (x_data, y_data), params or _NO_PARAMS)
+        return Tensor._wrap(out)
+
+    return function
+
+
+def _nary(op: Op, count: int, names: list[str]) -> Callable[..., Any]:
+    def function(*args: Any, **params: Any) -> Any:
+        if len(args) > count:
+            _bind(op, names, args[count:], params)
+            args = args[:count]
+        return apply(op, args, params)
+
+    return function
+
+
 def apply(op: Op, args: tuple, params: dict) -> Any:
     """Run ``op`` on ``args``: plain arrays in, plain array out; Tensors in, a (recorded) Tensor out."""
     datas = []
     found = False
     recording = False
-    version = 0
     for a in args:
         if isinstance(a, Tensor):
             found = True
             datas.append(a.data)
-            if a.requires_grad:
-                recording = True
-                version += a._version
+            recording = recording or a.requires_grad
         else:
-            datas.append(a)
+            datas.append(_constant(a))
     if not found:
         return op.forward(*args, **params)
     try:
@@ -111,7 +181,8 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
     if ANOMALY.enabled:
         check_finite(out, f"forward of {op.name!r}")
     if recording and GRAD_MODE.enabled:
-        return Tensor._record(out, op, args, params, version)
+        inputs = tuple(a if isinstance(a, Tensor) else d for a, d in zip(args, datas))
+        return Tensor._record(out, op, inputs, datas, params)
     return Tensor._wrap(out)
 
 
@@ -149,29 +220,21 @@ def unbroadcast(g: Any, shape: tuple[int, ...], batch_ndim: int = 0) -> Any:
     """Reduce a cotangent to ``batch + shape``: sum the axes that broadcasting added or stretched.
 
     The first ``batch_ndim`` axes of ``g`` are a batch of cotangents (vectorised Jacobians) and are
-    kept. The gradient of a broadcast is the sum over the broadcast axes.
+    kept. The gradient of a broadcast is the sum over the broadcast axes. Works on arrays and
+    Tensors alike (it only uses their ``.sum`` method).
     """
-    from .reduce import sum as sum_  # reduce imports this module
-
-    extra = np.ndim(g) - batch_ndim - len(shape)
-    if extra > 0:
-        g = sum_(g, axis=tuple(range(batch_ndim, batch_ndim + extra)))
-    elif extra < 0:  # a VJP that returned a cotangent without the broadcast axes (rare): expand
-        g = broadcast_like(g, tuple(np.shape(g)[:batch_ndim]) + shape)
-        return g
-    g_shape = np.shape(g)
+    extra = g.ndim - batch_ndim - len(shape)
+    if extra < 0:  # a VJP that returned a cotangent without the broadcast axes (rare): expand
+        return broadcast_like(g, g.shape[:batch_ndim] + shape)
+    if extra:
+        g = g.sum(axis=tuple(range(batch_ndim, batch_ndim + extra)))
+    g_shape = g.shape
     stretched = tuple(batch_ndim + i for i, n in enumerate(shape) if n == 1 and g_shape[batch_ndim + i] != 1)
     if stretched:
-        g = sum_(g, axis=stretched, keepdims=True)
-    if tuple(np.shape(g)[batch_ndim:]) != shape:  # an axis of size 1 in g where shape has n
-        g = broadcast_like(g, tuple(np.shape(g)[:batch_ndim]) + shape)
+        g = g.sum(axis=stretched, keepdims=True)
+    if g.shape[batch_ndim:] != shape:  # an axis of size 1 in g where shape has n
+        g = broadcast_like(g, g.shape[:batch_ndim] + shape)
     return g
-
-
-def broadcast_like(g: Any, shape: tuple[int, ...]) -> Any:
-    from .shape import broadcast_to
-
-    return broadcast_to(g, shape)
 
 
 def normalize_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:

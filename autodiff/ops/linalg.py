@@ -17,37 +17,27 @@ from .core import batch_ndim, data_of, normalize_axes, primitive
 from .elementwise import absolute, power, where
 from .reduce import max as max_
 from .reduce import sum as sum_
-from .shape import broadcast_to, expand_dims, reshape, squeeze, swapaxes
+from .shape import broadcast_to, expand_dims, reshape
 
 
-def _mT(x):
-    return swapaxes(x, -1, -2)
-
-
-def _matmul_forward(a, b):
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        raise ShapeError(f"matmul: inputs must have at least one dimension, got shapes {np.shape(a)} and {np.shape(b)}")
-    return np.matmul(a, b)
-
-
-def _matmul_vjp_a(g, out, a, b):  # ∂(ab)/∂a: g bᵀ
-    if np.ndim(b) == 1:
-        return expand_dims(g, -1) * b
-    if np.ndim(a) == 1:
-        return squeeze(matmul(expand_dims(g, -2), _mT(b)), -2)
-    return matmul(g, _mT(b))
+def _matmul_vjp_a(g, out, a, b):  # ∂(ab)/∂a: g bᵀ  (operators: the numpy fast path needs no dispatch)
+    if b.ndim == 1:
+        return g[..., None] * b
+    if a.ndim == 1:
+        return (g[..., None, :] @ b.mT)[..., 0, :]
+    return g @ b.mT
 
 
 def _matmul_vjp_b(g, out, a, b):  # ∂(ab)/∂b: aᵀ g
-    if np.ndim(a) == 1:
-        return expand_dims(g, -1) * a if np.ndim(b) == 1 else expand_dims(a, -1) * expand_dims(g, -2)
-    if np.ndim(b) == 1:
-        return squeeze(matmul(_mT(a), expand_dims(g, -1)), -1)
-    return matmul(_mT(a), g)
+    if a.ndim == 1:
+        return g[..., None] * a if b.ndim == 1 else a[:, None] * g[..., None, :]
+    if b.ndim == 1:
+        return (a.mT @ g[..., None])[..., 0]
+    return a.mT @ g
 
 
 matmul = primitive(
-    "matmul", _matmul_forward, _matmul_vjp_a, _matmul_vjp_b,
+    "matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b,
     doc="Matrix product with numpy's rules (1-D operands are vectors; leading axes broadcast).\n\n"
         ">>> matmul([[1.0, 2.0]], [[3.0], [4.0]])\narray([[11.]])",
 )
@@ -197,25 +187,25 @@ def _solve_forward(a, b):
 
 def _solve_vjp_b(g, out, a, b):  # ∂(a⁻¹b)/∂b: a⁻ᵀ g
     if np.ndim(b) == 1:
-        return squeeze(solve(_mT(a), expand_dims(g, -1)), -1)
-    return solve(_mT(a), g)
+        return solve(a.mT, g[..., None])[..., 0]
+    return solve(a.mT, g)
 
 
 def _solve_vjp_a(g, out, a, b):  # ∂(a⁻¹b)/∂a: -(a⁻ᵀ g) xᵀ
     gb = _solve_vjp_b(g, out, a, b)
     if np.ndim(b) == 1:
-        return -expand_dims(gb, -1) * expand_dims(out, -2)
-    return -matmul(gb, _mT(out))
+        return -gb[..., :, None] * out[..., None, :]
+    return -(gb @ out.mT)
 
 
 inv = primitive(
     "inv", _inv_forward,
-    lambda g, out, x: -matmul(matmul(_mT(out), g), _mT(out)),  # ∂X⁻¹: -X⁻ᵀ G X⁻ᵀ
+    lambda g, out, x: -(out.mT @ g @ out.mT),  # ∂X⁻¹: -X⁻ᵀ G X⁻ᵀ
     doc="Matrix inverse (batched over leading axes).",
 )
 det = primitive(
     "det", _det_forward,
-    lambda g, out, x: expand_dims(expand_dims(g * out, -1), -1) * _mT(inv(x)),  # ∂det X = det X · X⁻ᵀ
+    lambda g, out, x: (g * out)[..., None, None] * inv(x).mT,  # ∂det X = det X · X⁻ᵀ
     doc="Determinant (batched). Its gradient uses X⁻¹, so it raises at exactly singular matrices.",
 )
 solve = primitive(

@@ -12,18 +12,23 @@ import math
 
 import numpy as np
 
-from .core import batch_ndim, nondifferentiable, normalize_axes, primitive
+from .core import nondifferentiable, normalize_axes, primitive
 from .elementwise import exp, where
 from .shape import broadcast_to, expand_dims
 
 
-def _spread(g, out, x, axis, keepdims):
-    """Broadcast a reduced cotangent back to x's shape (with any leading batch axes kept)."""
-    nb = batch_ndim(g, out)
-    axes = normalize_axes(axis, np.ndim(x), "reduction")
-    if not keepdims and axes:
-        g = expand_dims(g, axes)
-    return broadcast_to(g, tuple(np.shape(g)[:nb]) + tuple(np.shape(x)))
+def _spread(g, out, x, axis, keepdims, scale=None):
+    """Broadcast a reduced cotangent back to x's shape (leading batch axes kept), times ``scale``."""
+    x_shape = x.shape
+    batch = g.shape[: g.ndim - out.ndim]
+    if not keepdims:
+        kept = list(x_shape)
+        for a in normalize_axes(axis, len(x_shape), "reduction"):
+            kept[a] = 1
+        g = g.reshape(batch + tuple(kept))
+    if scale is not None:
+        g = g * scale
+    return broadcast_to(g, batch + x_shape)
 
 
 def _kept(out, x, axis, keepdims):
@@ -40,11 +45,15 @@ def _count(x, axis):
 
 
 def _sum_forward(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)  # np.sum without its Python wrapper
 
 
 def _mean_forward(x, axis=None, keepdims=False):
-    return np.mean(x, axis=axis, keepdims=keepdims)
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.inexact):
+        x = x.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan, as numpy says
+        return np.add.reduce(x, axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
 def _var_forward(x, axis=None, ddof=0, keepdims=False):
@@ -81,9 +90,11 @@ def _prod_forward(x, axis=None, keepdims=False):
 def _prod_vjp(g, out, x, axis=None, keepdims=False):  # ∂Πx/∂xᵢ = Π_{j≠i} xⱼ
     is_zero = x == 0
     nonzero_x = where(is_zero, 1.0, x)
-    nonzero_prod = prod(nonzero_x, axis=axis, keepdims=True)
-    zeros = sum(is_zero, axis=axis, keepdims=True)
-    others = where(zeros == 0, nonzero_prod / nonzero_x, where((zeros == 1) & is_zero, nonzero_prod, 0.0))
+    # xᵢ ≠ 0: Πx / xᵢ, written with the output so that it stays differentiable in a zero xⱼ (second
+    # order); xᵢ = 0: the product of the others, nonzero only when xᵢ is its slice's one zero
+    lone_zero = is_zero & (sum(is_zero, axis=axis, keepdims=True) == 1)
+    at_zero = where(lone_zero, prod(nonzero_x, axis=axis, keepdims=True), 0.0)
+    others = where(is_zero, at_zero, _kept(out, x, axis, keepdims) / nonzero_x)
     return _spread(g, out, x, axis, keepdims) * others
 
 
@@ -103,7 +114,7 @@ sum = primitive(  # noqa: A001 (numpy's name, as the public API promises)
 )
 mean = primitive(
     "mean", _mean_forward,
-    lambda g, out, x, axis=None, keepdims=False: _spread(g, out, x, axis, keepdims) * (1.0 / (_count(x, axis) or 1)),
+    lambda g, out, x, axis=None, keepdims=False: _spread(g, out, x, axis, keepdims, 1.0 / (_count(x, axis) or 1)),
     doc="Mean over ``axis`` (None: all).",  # ∂x̄/∂xᵢ = 1/n
 )
 var = primitive("var", _var_forward, _var_vjp, doc="Variance over ``axis`` with ``ddof`` (numpy's default 0).")

