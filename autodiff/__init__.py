@@ -10,6 +10,7 @@
 
 from .tensor import Tensor  # first: everything else builds on it  # isort: skip
 from . import ops
+from .calculus import linearize, quadratic_approx, taylor, taylor_polynomial
 from .engine import gradients
 from .errors import (
     AnomalyError, AutodiffError, DtypeError, GraphFreedError, InPlaceError, ShapeError,
@@ -43,6 +44,7 @@ __all__ = [
     "InPlaceError", "AnomalyError", "DtypeError", "ops", "CheckReport", "GradcheckError", "default_step",
     "gradcheck", "gradgradcheck", "numerical_grad", "numerical_hessian", "numerical_jacobian",
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
+    "taylor", "taylor_polynomial", "linearize", "quadratic_approx",
     "abs", "absolute", "add", "arccos", "arcsin", "arctan", "argmax", "argmin", "broadcast_to", "clip",
     "concatenate", "cos", "cosh", "det", "divide", "dot", "einsum", "equal", "exp", "expand_dims",
     "flatten", "getitem", "greater", "greater_equal", "inv", "isfinite", "less", "less_equal", "log",
