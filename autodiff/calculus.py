@@ -138,14 +138,13 @@ def _point(x0: Any) -> np.ndarray:
 
 def _displacements(x: Any, x0: np.ndarray) -> tuple[Any, tuple[int, ...]]:
     """(x - x0) flattened over x0's axes to (..., n), and the leading (batch) shape of x."""
-    d = x - x0 if isinstance(x, Tensor) else np.asarray(x, dtype=x0.dtype) - x0
-    shape = tuple(np.shape(d.data if isinstance(d, Tensor) else d))
-    if x0.ndim and shape[len(shape) - x0.ndim:] != x0.shape:
-        raise ValueError(
-            f"the point has shape {shape}; expected x0's shape {x0.shape} (after any batch axes)"
-        )
+    if not isinstance(x, Tensor):
+        x = np.asarray(x, dtype=x0.dtype)
+    shape = tuple(x.shape)
     batch = shape[: len(shape) - x0.ndim]
-    return reshape(d, batch + (x0.size,)), batch
+    if len(shape) < x0.ndim or shape[len(batch):] != x0.shape:
+        raise ValueError(f"the point has shape {shape}; expected x0's shape {x0.shape} after any batch axes")
+    return reshape(x - x0, batch + (x0.size,)), batch
 
 
 @dataclass
