@@ -220,7 +220,7 @@ def compare_frameworks(result: Any, config: Any, params: list[np.ndarray], x: np
     """Time one step of every available framework, interleaved, into ``result`` (ms per step)."""
     from . import peers
     from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, TORCH
-    from .timing import compare
+    from .timing import check_steps, compare
 
     args = (params, x, target, activation, loss, lr)
     steps: dict[str, Step] = {NUMPY: numpy_step(*args), OURS: autodiff_step(*args)}
@@ -238,11 +238,7 @@ def compare_frameworks(result: Any, config: Any, params: list[np.ndarray], x: np
             steps[HIPS] = hips_step(*args)
         else:
             result.skip(HIPS, peers.MISSING)
-    first = {name: float(step()) for name, step in steps.items()}  # all start from the same parameters
-    tolerance = 1e-4 if np.dtype(params[0].dtype) == np.float32 else 1e-9
-    for name, value in first.items():
-        if abs(value - first[NUMPY]) > tolerance * abs(first[NUMPY]):
-            result.note(f"{name}: first loss {value!r} differs from the numpy reference's {first[NUMPY]!r}")
+    check_steps(result, steps, NUMPY, rtol=1e-4 if np.dtype(params[0].dtype) == np.float32 else 1e-9)
     samples = compare(steps, config.rounds, config.min_sample)
     for name in steps:
         result.time(name, samples[name], unit="ms")

@@ -101,7 +101,8 @@ def format_table(result: Result) -> str:
             s = f.stats
             spread = f"{_num(s['p25'])}..{_num(s['p75'])}" if s["samples"] > 1 else ""
             ratio = f"{f.ratio:.2f}x" if f.ratio is not None else ""
-            other = f.ratio is not None and not _same_family(f.reference, result.reference)
+            other = (f.ratio is not None and result.reference is not None
+                     and not _same_family(f.reference, result.reference))
             against = f"  vs {f.reference}" if other else ""
             note = f"  ({f.note})" if f.note else ""
             lines.append(f"  {f.name:{width}}{_num(s['median']):>12}  {f.unit:<9}{spread:>22}  {ratio:>8}"

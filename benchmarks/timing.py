@@ -92,3 +92,16 @@ def resident_bytes() -> int:
     import os
 
     return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_steps(result: Any, steps: dict[str, Callable[[], Any]], reference: str, rtol: float) -> None:
+    """Run two training steps of every candidate (all start from the same parameters) and note any
+    loss that differs from the reference's: the first checks the forward pass, the second the
+    gradients of the first update."""
+    for step_number in (1, 2):
+        losses = {name: float(step()) for name, step in steps.items()}
+        expected = losses[reference]
+        for name, value in losses.items():
+            if abs(value - expected) > rtol * abs(expected):
+                result.note(f"{name}: loss after {step_number - 1} steps {value!r} differs from the "
+                            f"{reference}'s {expected!r}")
