@@ -20,7 +20,7 @@ from .factories import (
 )
 from .finite_diff import (
     CheckReport, GradcheckError, default_step, gradcheck, gradgradcheck, numerical_grad, numerical_hessian,
-    numerical_jacobian,
+    numerical_jacobian, step_size_study,
 )
 from .function import Context, Function
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
@@ -43,6 +43,7 @@ __all__ = [
     "set_grad_enabled", "detect_anomaly", "AutodiffError", "ShapeError", "GraphFreedError",
     "InPlaceError", "AnomalyError", "DtypeError", "ops", "CheckReport", "GradcheckError", "default_step",
     "gradcheck", "gradgradcheck", "numerical_grad", "numerical_hessian", "numerical_jacobian",
+    "step_size_study",
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "taylor", "taylor_polynomial", "linearize", "quadratic_approx",
     "abs", "absolute", "add", "arccos", "arcsin", "arctan", "argmax", "argmin", "broadcast_to", "clip",
