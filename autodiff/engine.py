@@ -146,17 +146,18 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
         while ready:
             t = pop_ready()
             g = pop_pending(id(t))
-            if t._hooks:
-                g = _run_hooks(t, g, create_graph)
-            if wanted is not None and id(t) in wanted:
-                wanted[id(t)] = g
             op = t._op
-            if op is None:  # a leaf
-                if wanted is None:
+            if t._hooks is not None:  # hooks, or retain_grad() on a non-leaf
+                g = _run_hooks(t, g, create_graph)
+                if t._retains_grad and wanted is None and op is not None:
                     _accumulate(t, g, shared)
-                continue
-            if t._retains_grad and wanted is None:
+            if wanted is not None:
+                if id(t) in wanted:
+                    wanted[id(t)] = g
+            elif op is None:  # a leaf
                 _accumulate(t, g, shared)
+            if op is None:
+                continue
             inputs = t._inputs
             if t._stamp != clock:  # something was changed in place since t was made
                 _check_unchanged(t)
@@ -174,7 +175,7 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 vjp = vjps[i]
                 if vjp is None:
                     raise RuntimeError(f"{op.name!r} is not differentiable with respect to its input {i}")
-                gi = vjp(g, out, *args, **params)
+                gi = vjp(g, out, *args, **params) if params else vjp(g, out, *args)
                 if gi is g:
                     shared.add(id(gi))
                 shape = a.data.shape
@@ -235,7 +236,7 @@ def _accumulate(t: Tensor, g: Any, shared: set[int]) -> None:
     if isinstance(g, Tensor):  # create_graph: keep the graph of the gradient
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        private = type(g) is np.ndarray and g.flags.owndata and g.flags.writeable and id(g) not in shared
+        private = type(g) is np.ndarray and g.base is None and id(g) not in shared
         t.grad = Tensor._wrap(g if private else np.array(g, copy=True))
     elif t.grad.requires_grad:  # a recorded gradient from an earlier create_graph backward
         t.grad = t.grad + g

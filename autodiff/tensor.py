@@ -215,6 +215,8 @@ class Tensor:
         """Ask backward to store ``.grad`` on this non-leaf tensor too."""
         if self.requires_grad and not self.is_leaf:
             self._retains_grad = True
+            if self._hooks is None:  # backward looks at retain_grad only where there are hooks
+                self._hooks = []
         return self
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:

@@ -27,6 +27,8 @@ from ..grad_mode import ANOMALY, GRAD_MODE
 from ..tensor import Tensor
 
 VJP = Callable[..., Any]
+_record = Tensor._record  # bound once: these two make every op's output
+_wrap = Tensor._wrap
 
 
 class Op:
@@ -94,9 +96,12 @@ def _bind(op: Op, names: list[str], static: tuple, params: dict) -> None:
     params.update(zip(names, static))
 
 
+_SEQUENCES = (list, tuple)
+
+
 def _constant(value: Any) -> Any:
     """A constant operand as VJPs see it: nested lists become arrays (numbers stay weakly typed)."""
-    return np.asarray(value) if type(value) in (list, tuple) else value
+    return np.asarray(value) if type(value) in _SEQUENCES else value
 
 
 _NO_PARAMS: dict = {}  # shared by every node of an op without static parameters; never mutated
@@ -118,8 +123,8 @@ def _unary(op: Op, names: list[str]) -> Callable[..., Any]:
         if ANOMALY.enabled:
             check_finite(out, f"forward of {op.name!r}")
         if x.requires_grad and GRAD_MODE.enabled:
-            return Tensor._record(out, op, (x,), (x_data,), params or _NO_PARAMS)
-        return Tensor._wrap(out)
+            return _record(out, op, (x,), (x_data,), params or _NO_PARAMS)
+        return _wrap(out)
 
     return function
 
@@ -134,8 +139,8 @@ def _binary(op: Op, names: list[str]) -> Callable[..., Any]:
         y_tensor = isinstance(y, Tensor)
         if not (x_tensor or y_tensor):
             return forward(x, y, **params)
-        x_data = x.data if x_tensor else _constant(x)
-        y_data = y.data if y_tensor else _constant(y)
+        x_data = x.data if x_tensor else (np.asarray(x) if type(x) in _SEQUENCES else x)
+        y_data = y.data if y_tensor else (np.asarray(y) if type(y) in _SEQUENCES else y)
         try:
             out = forward(x_data, y_data, **params)
         except ValueError as error:
@@ -143,9 +148,9 @@ def _binary(op: Op, names: list[str]) -> Callable[..., Any]:
         if ANOMALY.enabled:
             check_finite(out, f"forward of {op.name!r}")
         if ((x_tensor and x.requires_grad) or (y_tensor and y.requires_grad)) and GRAD_MODE.enabled:
-            return Tensor._record(out, op, (x if x_tensor else x_data, y if y_tensor else y_data),
+            return _record(out, op, (x if x_tensor else x_data, y if y_tensor else y_data),
                                   (x_data, y_data), params or _NO_PARAMS)
-        return Tensor._wrap(out)
+        return _wrap(out)
 
     return function
 
@@ -182,8 +187,8 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
         check_finite(out, f"forward of {op.name!r}")
     if recording and GRAD_MODE.enabled:
         inputs = tuple(a if isinstance(a, Tensor) else d for a, d in zip(args, datas))
-        return Tensor._record(out, op, inputs, datas, params)
-    return Tensor._wrap(out)
+        return _record(out, op, inputs, datas, params)
+    return _wrap(out)
 
 
 def _shape_error(op: Op, datas: list, error: ValueError) -> Exception:
