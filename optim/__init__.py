@@ -18,8 +18,10 @@ from .adam import Adam, AdamW
 from .line_search import LineSearchResult, line_search
 from .minimize import OptimizeResult, minimize
 from .optimizer import Optimizer
+from .regression import LinearFit, chi_squared, curve_fit, linear_regression
 from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler",
-           "minimize", "OptimizeResult", "line_search", "LineSearchResult"]
+           "minimize", "OptimizeResult", "line_search", "LineSearchResult",
+           "chi_squared", "linear_regression", "LinearFit", "curve_fit"]

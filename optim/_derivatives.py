@@ -33,10 +33,10 @@ def _scalar(y: Tensor, what: str) -> None:
         raise ValueError(f"{what} must return a scalar (one element), got shape {y.shape}")
 
 
-def _flat_grad(y: Tensor, xt: Tensor, create_graph: bool = False) -> Tensor | None:
+def _flat_grad(y: Tensor, xt: Tensor) -> Tensor | None:
     if not y.requires_grad:
         return None
-    (g,) = ad.gradients(y.reshape(()), xt, create_graph=create_graph, allow_unused=True)
+    (g,) = ad.gradients(y.reshape(()), xt, allow_unused=True)
     return None if g is None else g.reshape(-1)
 
 
@@ -53,44 +53,53 @@ def value_grad_hessian(f: Callable[..., Any], x: np.ndarray,
     """f(x), ∇f(x) and the Hessian ∇²f(x) (n×n, flat coordinates)."""
     xt, y = _call(f, x, shape, "the objective")
     _scalar(y, "the objective")
-    n = x.size
-    g = _flat_grad(y, xt, create_graph=True)
-    if g is None:
-        return float(y.data.reshape(())), np.zeros(n), np.zeros((n, n))
-    hessian = _rows(g, xt, n)
-    return float(y.data.reshape(())), np.array(g.data, dtype=float), hessian
+    grad, hessian = flat_gradient_and_hessian(y, [xt])
+    return float(y.data.reshape(())), grad, hessian
 
 
-def _rows(out: Tensor, xt: Tensor, n: int) -> np.ndarray:
-    """The Jacobian of a flat ``out`` (m,) with respect to xt (flat n), one batched backward pass."""
-    m = out.size
-    if not out.requires_grad:
+def jacobian_of(out: Tensor, inputs: list[Tensor]) -> np.ndarray:
+    """∂out/∂(inputs, flattened and concatenated) as an (m, n) array, for a recorded ``out``.
+
+    Few outputs: one batched backward pass with the m unit cotangents (rows). Many outputs
+    and few inputs (the residuals of a fit): J v for the n unit vectors v, by differentiating
+    the linear map u ↦ Jᵀu (a recorded VJP) with respect to u (columns).
+    """
+    flat = out.reshape(-1)
+    m = flat.size
+    sizes = [x.size for x in inputs]
+    n = sum(sizes)
+    if not flat.requires_grad or n == 0:
         return np.zeros((m, n))
-    (rows,) = ad.gradients(out, xt, grad_outputs=np.eye(m, dtype=out.dtype), is_grads_batched=True,
-                           allow_unused=True)
-    return np.zeros((m, n)) if rows is None else np.array(rows.data, dtype=float).reshape(m, n)
+    if m <= 2 * n:
+        rows = ad.gradients(flat, inputs, grad_outputs=np.eye(m, dtype=flat.dtype), is_grads_batched=True,
+                            allow_unused=True)
+        blocks = [np.zeros((m, size)) if r is None else np.asarray(r.data, float).reshape(m, size)
+                  for r, size in zip(rows, sizes, strict=True)]
+        return np.concatenate(blocks, axis=1)
+    u = Tensor(np.zeros(m, dtype=flat.dtype), requires_grad=True)
+    pieces = ad.gradients(flat, inputs, grad_outputs=u, create_graph=True, allow_unused=True)
+    jtu = ad.concatenate([Tensor(np.zeros(size)) if piece is None else piece.reshape(-1)
+                          for piece, size in zip(pieces, sizes, strict=True)])
+    if not jtu.requires_grad:  # Jᵀu recorded nothing: out is constant in the inputs
+        return np.zeros((m, n))
+    (columns,) = ad.gradients(jtu, u, grad_outputs=np.eye(n, dtype=flat.dtype), is_grads_batched=True,
+                              allow_unused=True)
+    return np.zeros((m, n)) if columns is None else np.array(columns.data, dtype=float).T
+
+
+def flat_gradient_and_hessian(loss: Tensor, inputs: list[Tensor]) -> tuple[np.ndarray, np.ndarray]:
+    """∇loss and ∇²loss with respect to the inputs, flattened and concatenated (n and n×n)."""
+    n = sum(x.size for x in inputs)
+    if not loss.requires_grad:
+        return np.zeros(n), np.zeros((n, n))
+    pieces = ad.gradients(loss.reshape(()), inputs, create_graph=True, allow_unused=True)
+    grad = ad.concatenate([Tensor(np.zeros(x.size)) if piece is None else piece.reshape(-1)
+                           for piece, x in zip(pieces, inputs, strict=True)])
+    return np.array(grad.data, dtype=float), jacobian_of(grad, inputs)
 
 
 def value_and_jacobian(F: Callable[..., Any], x: np.ndarray,
                        shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """F(x) flattened (m,) and its Jacobian ∂F/∂x (m×n, flat coordinates)."""
     xt, y = _call(F, x, shape, "the function")
-    values = np.array(y.data, dtype=float).reshape(-1)
-    n = x.size
-    if not y.requires_grad:
-        return values, np.zeros((values.size, n))
-    flat = y.reshape(-1)
-    if values.size <= 2 * n:
-        return values, _rows(flat, xt, n)
-    # many outputs, few inputs (residuals of a fit): J v for the n unit vectors v, by
-    # differentiating the linear map u ↦ Jᵀu (a recorded VJP) with respect to u
-    u = Tensor(np.zeros(values.size, dtype=y.dtype), requires_grad=True)
-    (jtu,) = ad.gradients(flat, xt, grad_outputs=u, create_graph=True, allow_unused=True)
-    if jtu is None:
-        return values, np.zeros((values.size, n))
-    jtu = jtu.reshape(-1)
-    if not jtu.requires_grad:  # Jᵀu recorded nothing: F is constant in x
-        return values, np.zeros((values.size, n))
-    (columns,) = ad.gradients(jtu, u, grad_outputs=np.eye(n, dtype=y.dtype), is_grads_batched=True,
-                              allow_unused=True)
-    return values, np.zeros((values.size, n)) if columns is None else np.array(columns.data, dtype=float).T
+    return np.array(y.data, dtype=float).reshape(-1), jacobian_of(y, [xt])

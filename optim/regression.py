@@ -1,0 +1,195 @@
+"""Regression: chi-squared, the closed-form straight-line fit, and non-linear curve fitting.
+
+χ² = Σ ((yᵢ - f(xᵢ))/σᵢ)² measures misfit in units of the measurement errors σᵢ. A straight line
+minimising it has a closed form; a general model f(x; p) is fitted by Levenberg-Marquardt (or
+Gauss-Newton, or gradient descent) with the Jacobian ∂f/∂p computed by automatic differentiation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autodiff import Tensor
+
+from ._derivatives import value_and_jacobian
+from .least_squares import check_bounds, solve_least_squares
+
+
+def chi_squared(y: Any, y_model: Any, sigma: Any = None) -> float:
+    """χ² = Σ ((y - y_model)/σ)² (σ = 1 when not given).
+
+    >>> import optim
+    >>> optim.chi_squared([1.0, 2.0, 3.0], [1.0, 2.5, 2.0], sigma=[1.0, 0.5, 1.0])
+    2.0
+    """
+    y = np.asarray(y, dtype=float)
+    y_model = np.asarray(y_model.data if isinstance(y_model, Tensor) else y_model, dtype=float)
+    if y.shape != y_model.shape:
+        raise ValueError(f"chi_squared: y has shape {y.shape}, y_model has shape {y_model.shape}")
+    residual = y - y_model
+    if sigma is not None:
+        residual = residual / _positive_sigma(sigma, y.shape)
+    return float(np.sum(residual ** 2))
+
+
+def _positive_sigma(sigma: Any, shape: tuple[int, ...]) -> np.ndarray:
+    sigma = np.asarray(sigma, dtype=float)
+    try:
+        sigma = np.broadcast_to(sigma, shape)
+    except ValueError:
+        raise ValueError(f"sigma has shape {sigma.shape}, expected the data's shape {shape}") from None
+    if not np.all(sigma > 0):
+        raise ValueError("every sigma must be positive")
+    return sigma
+
+
+@dataclass
+class LinearFit:
+    """A straight-line fit y = slope·x + intercept.
+
+    ``covariance`` is the 2×2 covariance of (slope, intercept) (the order of ``numpy.polyfit``);
+    ``chi2`` the χ² of the fit, ``dof`` = n - 2, ``reduced_chi2`` = χ²/dof, ``r_value`` the
+    correlation coefficient of x and y.
+    """
+
+    slope: float
+    intercept: float
+    covariance: np.ndarray
+    chi2: float
+    reduced_chi2: float
+    dof: int
+    r_value: float
+
+    @property
+    def slope_err(self) -> float:
+        return math.sqrt(self.covariance[0, 0])
+
+    @property
+    def intercept_err(self) -> float:
+        return math.sqrt(self.covariance[1, 1])
+
+    def __call__(self, x: Any) -> np.ndarray:
+        return self.slope * np.asarray(x, dtype=float) + self.intercept
+
+
+def linear_regression(x: Any, y: Any, sigma: Any = None, absolute_sigma: bool = True) -> LinearFit:
+    """The weighted least-squares line through (x, y), in closed form.
+
+    With weights w = 1/σ², S = Σw, Sx = Σwx, Sy = Σwy, Sxx = Σwx², Sxy = Σwxy, Δ = S·Sxx - Sx²::
+
+        slope = (S·Sxy - Sx·Sy)/Δ,  intercept = (Sxx·Sy - Sx·Sxy)/Δ
+        var(slope) = S/Δ,  var(intercept) = Sxx/Δ,  cov = -Sx/Δ
+
+    With σ given (and ``absolute_sigma``), the covariance is that of the stated errors; without σ
+    (or with ``absolute_sigma=False``) it is scaled by χ²/(n - 2), the errors estimated from the
+    scatter, as ``numpy.polyfit(..., cov=True)`` and ``scipy.stats.linregress`` do.
+
+    >>> import optim
+    >>> fit = optim.linear_regression([0.0, 1.0, 2.0, 3.0], [1.0, 3.1, 4.9, 7.0])
+    >>> round(fit.slope, 6), round(fit.intercept, 6), round(fit.chi2, 6)
+    (1.98, 1.03, 0.018)
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"linear_regression: x has {x.size} points, y has {y.size}")
+    n = x.size
+    if n < 2:
+        raise ValueError(f"linear_regression needs at least 2 points, got {n}")
+    w = np.ones(n) if sigma is None else 1.0 / _positive_sigma(sigma, (n,)) ** 2
+    s, sx, sy = w.sum(), w @ x, w @ y
+    sxx, sxy = w @ (x * x), w @ (x * y)
+    delta = s * sxx - sx * sx
+    if not delta > 1e-14 * s * sxx:
+        raise ValueError("linear_regression: all x values are equal, so the slope is undetermined")
+    slope = (s * sxy - sx * sy) / delta
+    intercept = (sxx * sy - sx * sxy) / delta
+    covariance = np.array([[s, -sx], [-sx, sxx]]) / delta
+    chi2 = float(w @ (y - slope * x - intercept) ** 2)
+    dof = n - 2
+    reduced = chi2 / dof if dof > 0 else math.nan
+    if sigma is None or not absolute_sigma:
+        covariance = covariance * (reduced if dof > 0 else math.inf)
+    xc, yc = x - x.mean(), y - y.mean()
+    denominator = math.sqrt(float(xc @ xc) * float(yc @ yc))
+    r_value = float(xc @ yc) / denominator if denominator > 0 else 0.0
+    return LinearFit(float(slope), float(intercept), covariance, chi2, reduced, dof, r_value)
+
+
+def curve_fit(model: Callable[..., Any], xdata: Any, ydata: Any, p0: Any, sigma: Any = None,
+              absolute_sigma: bool = False, method: str = "lm", bounds: Any = None,
+              maxiter: int | None = None, full_output: bool = False) -> tuple[np.ndarray, np.ndarray] | tuple:
+    """Fit ``ydata ≈ model(xdata, *p)`` by least squares; returns ``(popt, pcov)`` like scipy's.
+
+    ``model(x, p0, p1, ...)`` is an ordinary function of Tensors (``x`` is given as a constant
+    Tensor, each parameter as a scalar Tensor), so ∂model/∂p comes from automatic
+    differentiation. ``sigma`` (the errors of ydata, or their covariance matrix) weights the
+    residuals: r = (model - y)/σ. ``pcov`` is (JᵀJ)⁻¹ for the Jacobian J of the weighted
+    residuals at the optimum, multiplied by χ²/(n - p) unless ``absolute_sigma`` (scipy's
+    convention). ``method``: "lm" (Levenberg-Marquardt), "gauss-newton" or "gd";
+    ``bounds = (lower, upper)`` keeps the parameters in a box. ``full_output=True`` also returns
+    the solver's result (iterations, message, path).
+
+    >>> import numpy as np, autodiff as ad, optim
+    >>> x = np.linspace(0, 4, 20)
+    >>> y = 3.0 * np.exp(-0.7 * x)
+    >>> popt, pcov = optim.curve_fit(lambda x, a, k: a * ad.exp(-k * x), x, y, p0=[1.0, 1.0])
+    >>> np.round(popt, 8)
+    array([3. , 0.7])
+    """
+    x = Tensor(np.asarray(xdata.data if isinstance(xdata, Tensor) else xdata, dtype=float))
+    y = np.asarray(ydata, dtype=float).ravel()
+    p0 = np.atleast_1d(np.asarray(p0, dtype=float)).ravel()
+    if p0.size == 0:
+        raise ValueError("curve_fit needs at least one parameter in p0")
+    weight = _residual_weight(sigma, y.size)
+
+    def residuals(p: Tensor) -> Tensor:
+        prediction = model(x, *[p[i] for i in range(p0.size)])
+        if not isinstance(prediction, Tensor):
+            prediction = Tensor(np.asarray(prediction, dtype=float))
+        if prediction.size != y.size:
+            raise ValueError(f"the model returned {prediction.size} values for {y.size} data points")
+        difference = prediction.reshape(-1) - y
+        return difference / weight if weight.ndim == 1 else Tensor(weight) @ difference
+
+    box = check_bounds(bounds, p0)
+    result = solve_least_squares(lambda p: value_and_jacobian(residuals, p, p0.shape), p0, method=method,
+                                 bounds=box, maxiter=maxiter or (200 if method != "gd" else 20000))
+    if not result.success:
+        raise RuntimeError(f"curve_fit did not converge ({method}): {result.message}")
+    pcov = _covariance(result.jac, float(result.fun @ result.fun), y.size, absolute_sigma)
+    return (result.x, pcov, result) if full_output else (result.x, pcov)
+
+
+def _residual_weight(sigma: Any, m: int) -> np.ndarray:
+    """σ as a vector (divide by it) or, for a covariance matrix C = LLᵀ, the whitening matrix L⁻¹."""
+    if sigma is None:
+        return np.ones(m)
+    sigma = np.asarray(sigma, dtype=float)
+    if sigma.ndim == 2:
+        if sigma.shape != (m, m):
+            raise ValueError(f"a covariance-matrix sigma must have shape {(m, m)}, got {sigma.shape}")
+        try:
+            lower = np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError:
+            raise ValueError("the covariance matrix sigma is not positive definite") from None
+        return np.linalg.inv(lower)
+    return _positive_sigma(sigma, (m,))
+
+
+def _covariance(jac: np.ndarray, chi2: float, m: int, absolute_sigma: bool) -> np.ndarray:
+    """scipy's pcov: the pseudo-inverse of JᵀJ via the SVD of J, scaled by χ²/(m - n) if not absolute."""
+    n = jac.shape[1]
+    _, s, vt = np.linalg.svd(jac, full_matrices=False)
+    keep = s > np.finfo(float).eps * max(jac.shape) * (s[0] if s.size else 0.0)
+    s, vt = s[keep], vt[keep]
+    pcov = (vt.T / s ** 2) @ vt
+    if not absolute_sigma:
+        pcov = pcov * (chi2 / (m - n)) if m > n else np.full((n, n), np.inf)
+    return pcov
