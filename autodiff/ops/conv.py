@@ -85,38 +85,91 @@ def _check_conv(x, w, op: str) -> None:
                          f"the weight expects {np.shape(w)[1]} (weight shape {np.shape(w)})")
 
 
+def _slices(i: int, j: int, out_hw: tuple[int, int], stride: tuple[int, int]) -> tuple:
+    """The padded-image positions that kernel offset (i, j) meets, over all output positions."""
+    (oh, ow), (sh, sw) = out_hw, stride
+    return (Ellipsis, slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
+
+
+def _zero_padded(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    h, w = x.shape[-2:]
+    padded = np.zeros(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    padded[..., ph: ph + h, pw: pw + w] = x
+    return padded
+
+
+def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+            op: str) -> tuple[np.ndarray, tuple[int, int]]:
+    """x (N, C, H, W) -> columns (C·kh·kw, N·OH·OW): one copy per kernel offset, channel-major."""
+    n, c, h, w = x.shape
+    out_hw = (_out_size(h, kernel[0], stride[0], padding[0], op),
+              _out_size(w, kernel[1], stride[1], padding[1], op))
+    padded = _zero_padded(x, padding)
+    cols = np.empty((c, kernel[0], kernel[1], n) + out_hw, dtype=x.dtype)
+    for i in range(kernel[0]):  # a loop over kernel offsets, never over pixels
+        for j in range(kernel[1]):
+            cols[:, i, j] = padded[_slices(i, j, out_hw, stride)].transpose(1, 0, 2, 3)
+    return cols.reshape(c * kernel[0] * kernel[1], -1), out_hw
+
+
+def _col2im(cols: np.ndarray, shape: tuple[int, ...], kernel: tuple[int, int], out_hw: tuple[int, int],
+            stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
+    """The adjoint of ``_im2col``: columns (C·kh·kw, N·OH·OW) added back into an image (N, C, H, W)."""
+    n, c, h, w = shape
+    (ph, pw) = padding
+    cols = cols.reshape((c, kernel[0], kernel[1], n) + out_hw)
+    padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            padded[_slices(i, j, out_hw, stride)] += cols[:, i, j].transpose(1, 0, 2, 3)
+    return padded[..., ph: ph + h, pw: pw + w]
+
+
+def _as_batch(x: np.ndarray) -> np.ndarray:
+    """(..., C, H, W) -> (N, C, H, W) with every leading axis merged into N."""
+    return x.reshape((-1,) + x.shape[-3:])
+
+
 def _conv2d_forward(x, w, stride=1, padding=0):
     x, w = np.asarray(x), np.asarray(w)
     _check_conv(x, w, "conv2d")
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    for axis in (0, 1):
-        _out_size(x.shape[axis - 2], w.shape[axis + 2], stride[axis], padding[axis], "conv2d")
-    cols = _windows(_pad(x, padding), w.shape[-2:], stride)  # (..., C, OH, OW, kh, kw)
-    out = np.tensordot(cols, w, axes=((-5, -2, -1), (1, 2, 3)))  # im2col @ Wᵀ: (..., OH, OW, O)
-    return np.moveaxis(out, -1, -3)
+    o = w.shape[0]
+    cols, out_hw = _im2col(_as_batch(x), w.shape[-2:], stride, padding, "conv2d")
+    out = w.reshape(o, -1) @ cols  # W (O, C·kh·kw) @ im2col: (O, N·OH·OW)
+    return np.moveaxis(out.reshape((o, -1) + out_hw), 0, 1).reshape(x.shape[:-3] + (o,) + out_hw)
 
 
 def _conv2d_transpose_forward(dy, w, size, stride=1, padding=0):
     """The adjoint of conv2d in x: (..., O, OH, OW) -> (..., C, H, W) with (H, W) = size."""
     dy, w = np.asarray(dy), np.asarray(w)
-    if np.ndim(w) != 4 or np.shape(dy)[-3] != np.shape(w)[0]:
+    if np.ndim(w) != 4 or np.ndim(dy) < 3 or np.shape(dy)[-3] != np.shape(w)[0]:
         raise ShapeError(f"conv2d_transpose: an input of shape {np.shape(dy)} does not fit "
                          f"a weight of shape {np.shape(w)}")
-    cols = np.tensordot(dy, w, axes=((-3,), (0,)))  # (..., OH, OW, C, kh, kw)
-    cols = np.moveaxis(cols, -3, -5)  # (..., C, OH, OW, kh, kw)
-    return _scatter_windows(cols, _pair(size, "size"), _pair(stride, "stride"), _pair(padding, "padding"))
+    o, c = w.shape[:2]
+    batch = _as_batch(dy)
+    rows = np.moveaxis(batch, 1, 0).reshape(o, -1)  # (O, N·OH·OW)
+    cols = w.reshape(o, -1).T @ rows  # Wᵀ dy: (C·kh·kw, N·OH·OW)
+    size = _pair(size, "size")
+    image = _col2im(cols, (batch.shape[0], c) + size, w.shape[-2:], dy.shape[-2:], _pair(stride, "stride"),
+                    _pair(padding, "padding"))
+    return image.reshape(dy.shape[:-3] + (c,) + size)
 
 
 def _conv2d_weight_forward(x, dy, kernel_size, stride=1, padding=0):
     """The adjoint of conv2d in w: Σ over batch and positions of dy ⊗ windows(x), (..., O, C, kh, kw)."""
     x, dy = np.asarray(x), np.asarray(dy)
-    kernel, stride = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
-    cols = _windows(_pad(x, _pair(padding, "padding")), kernel, stride)
-    lead = x.ndim - 3  # the batch axes of x (N), which dy has too, after any cotangent-batch axes
-    start = dy.ndim - 3 - lead
-    axes_dy = tuple(range(start, start + lead)) + (dy.ndim - 2, dy.ndim - 1)
-    axes_x = tuple(range(lead)) + (lead + 1, lead + 2)
-    return np.tensordot(dy, cols, axes=(axes_dy, axes_x))
+    kernel = _pair(kernel_size, "kernel_size")
+    cols, out_hw = _im2col(_as_batch(x), kernel, _pair(stride, "stride"), _pair(padding, "padding"),
+                           "conv2d_weight")
+    lead = dy.shape[: dy.ndim - x.ndim]  # the cotangent-batch axes of dy (vectorised Jacobians)
+    o = dy.shape[-3]
+    rows = np.moveaxis(dy.reshape(lead + (-1, o) + dy.shape[-2:]), -3, -4).reshape(lead + (o, -1))
+    grad = rows @ cols.T  # dy (…, O, N·OH·OW) @ im2colᵀ: (…, O, C·kh·kw)
+    return grad.reshape(lead + (o, x.shape[-3]) + kernel)
 
 
 def _conv2d_vjp_x(g, out, x, w, stride=1, padding=0):  # ∂(x⋆w)/∂x: g correlated back with w
