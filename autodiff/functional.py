@@ -395,7 +395,8 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, vectorize: bool = True)
     then differentiated again: with ``vectorize=True`` (the default) every row comes out of one
     backward pass with a batch of n cotangents; ``vectorize=False`` loops over the n rows. A tuple
     ``argnums`` gives the nested tuple of blocks ``H[i][j] = ∂²f/∂xᵢ∂xⱼ``. Same as
-    ``jacobian(grad(f))``, a little faster.
+    ``jacobian(grad(f))``, a little faster. For a vector-valued f (more than one element) it is the
+    stack of the Hessians of its entries, shape ``out.shape + x.shape + x.shape``, like JAX's.
 
     >>> import autodiff as ad
     >>> ad.hessian(lambda x: x[0] ** 2 * x[1])(ad.tensor([1.0, 2.0]))
@@ -408,11 +409,13 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, vectorize: bool = True)
         args, xs, single, keep = _prepare(args, argnums, "hessian")
         with _tracing():
             out = _output(f(*args, **kwargs), "hessian")
-        _check_scalar(out, "hessian")
-        first = _derivatives(out, xs, None, True)
+        if out.size == 1:
+            first = _derivatives(out, xs, None, True)
+        else:  # the Jacobian, recorded, then its Jacobian
+            first = _jacobian_rev(out, xs, vectorize, True)
         blocks = []
         for g in first:
-            rows = _jacobian_rev(g, xs, vectorize, keep)  # rows[j] has shape g.shape + xs[j].shape
+            rows = _jacobian_rev(g, xs, vectorize, keep)  # rows[j]: g.shape + xs[j].shape
             blocks.append(tuple(_result(r, keep) for r in rows))
         return blocks[0][0] if single else tuple(blocks)
 

@@ -192,6 +192,28 @@ def test_nested_grads_and_jacobian_of_grad_equals_hessian(rng):
                                ad.hessian(scalar_mix)(v).data, rtol=1e-12, atol=1e-12)
 
 
+def test_every_composition_of_two_transforms_gives_the_hessian():
+    f = lambda x: (ad.sin(x) * x[0]).sum() + (x ** 3).prod()
+    x = np.array([0.3, -0.7, 1.1])
+    H = ad.hessian(f)(x).data
+    basis = np.eye(3)
+    compositions = {
+        "jacobian(jacobian)": ad.jacobian(ad.jacobian(f)),
+        "fwd(fwd)": ad.jacobian(ad.jacobian(f, mode="fwd"), mode="fwd"),
+        "fwd-vec(rev-vec)": ad.jacobian(ad.jacobian(f, vectorize=True), mode="fwd", vectorize=True),
+        "hvp columns": lambda v: ad.stack([ad.hvp(f, (v,), (e,)) for e in basis]),
+        "jacobian(vjp)": ad.jacobian(lambda v: ad.vjp(f, v)[1](1.0)[0]),
+        "jacobian(jvp)": lambda v: ad.stack([ad.jacobian(lambda y, e=e: ad.jvp(f, (y,), (e,))[1])(v)
+                                            for e in basis]),
+    }
+    for name, h in compositions.items():
+        np.testing.assert_allclose(h(x).data, H, rtol=1e-13, atol=1e-14, err_msg=name)
+    third = ad.jacobian(ad.hessian(f))(x).data
+    assert third.shape == (3, 3, 3)
+    np.testing.assert_allclose(third, np.transpose(third, (1, 2, 0)), atol=1e-13)  # symmetric in all three
+    np.testing.assert_allclose(third, ad.numerical_jacobian(ad.hessian(f), x), atol=1e-7)
+
+
 def test_grad_of_a_function_that_calls_hessian():
     x = np.array([0.5, -1.0, 2.0])
     # d/dx Σ H(x) for Rosenbrock: only H's entries linear in x contribute
@@ -265,7 +287,19 @@ def test_grad_of_non_scalar_function_is_a_clear_error():
     with pytest.raises(ad.ShapeError, match=r"scalar output.*\(3,\).*jacobian"):
         ad.grad(lambda x: x * 2)(np.ones(3))
     with pytest.raises(ad.ShapeError, match="scalar output"):
-        ad.hessian(lambda x: x * 2)(np.ones(3))
+        ad.hvp(lambda x: x * 2, (np.ones(3),), (np.ones(3),))
+
+
+def test_hessian_of_a_vector_function_stacks_the_hessians():
+    f = lambda v: ad.stack([(v ** 3).sum(), v[0] * v[1]])
+    x = np.array([1.0, 2.0])
+    H = ad.hessian(f)(x)
+    assert H.shape == (2, 2, 2)
+    np.testing.assert_allclose(H.data[0], np.diag(6 * x))
+    np.testing.assert_allclose(H.data[1], [[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(ad.hessian(f, vectorize=False)(x).data, H.data)
+    nested = ad.hessian(ad.hessian(lambda v: (v ** 4).sum()))(x)  # fourth derivatives, shape (2,)*4
+    assert nested.shape == (2, 2, 2, 2) and nested.data[1, 1, 1, 1] == 24.0 and nested.data[0, 0, 1, 1] == 0.0
 
 
 def test_argnums_errors():
