@@ -67,6 +67,14 @@ def _clip_pass(x, lo, hi):  # 1 where lo <= x <= hi: the gradient passes at the 
     return inside
 
 
+def _clip_lo(x, lo, hi):  # 1 where x is raised to lo; when lo > hi, numpy's clip gives hi everywhere
+    return (x < lo) if hi is None else (x < lo) & (lo <= hi)
+
+
+def _clip_hi(x, lo, hi):  # 1 where the output is hi
+    return (x > hi) if lo is None else (x > hi) | (lo > hi)
+
+
 def _sigmoid_forward(x):
     x = np.asarray(x)
     e = np.exp(-np.abs(x))  # never overflows
@@ -182,8 +190,8 @@ minimum = primitive(
 clip = primitive(
     "clip", _clip_forward,
     lambda g, out, x, lo, hi: g * _clip_pass(x, lo, hi),  # 1 inside [lo, hi], boundary included
-    lambda g, out, x, lo, hi: g * (x < lo),               # where clipped up to lo
-    lambda g, out, x, lo, hi: g * (x > hi),               # where clipped down to hi
+    lambda g, out, x, lo, hi: g * _clip_lo(x, lo, hi),    # where clipped up to lo
+    lambda g, out, x, lo, hi: g * _clip_hi(x, lo, hi),    # where clipped down to hi
     doc="x limited to [lo, hi] (either may be None); the gradient passes at the boundary.",
 )
 where = primitive(

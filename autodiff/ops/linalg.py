@@ -256,5 +256,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
         from .reduce import min as min_
         return min_(absolute(x), axis=axis, keepdims=keepdims)
     if isinstance(ord, (int, float)) and ord > 0:
-        return power(sum_(power(absolute(x), ord), axis=axis, keepdims=keepdims), 1.0 / ord)
+        total = sum_(power(absolute(x), ord), axis=axis, keepdims=keepdims)
+        positive = total > 0  # at x = 0 the gradient is taken as 0 (as for the 2-norm), not 0·∞ = NaN
+        return where(positive, power(where(positive, total, 1.0), 1.0 / ord), 0.0)
     raise ValueError(f"norm: ord must be None, 'fro', a positive number or ±inf, got {ord!r}")
