@@ -1,0 +1,270 @@
+"""Plots for training and calculus: loss curves, decision boundaries, optimisation paths, Taylor
+polynomials, finite-difference errors and fits with error bars.
+
+matplotlib is optional (``pip install "autodiff[plot]"``) and imported only when a plot is made. The
+plots are drawn on a bare ``matplotlib.figure.Figure`` (the Agg canvas, no pyplot), so they never
+open windows or change the backend of a notebook. Every function returns the Figure and, given
+``path``, also writes it (the format comes from the suffix: .png, .svg, .pdf).
+
+>>> import numpy as np
+>>> fig = loss_curve({"loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.8, 0.9]})
+>>> [ax.get_xlabel() for ax in fig.axes]
+['epoch', 'epoch']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+def figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.4, 4.4),
+           height_ratios: Sequence[float] | None = None) -> Any:
+    """A matplotlib Figure with a grid of axes (raises ImportError saying how to install matplotlib)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError('plots need matplotlib: pip install "autodiff[plot]" (or pip install matplotlib)'
+                          ) from None
+    fig = Figure(figsize=size, layout="constrained")
+    fig.subplots(nrows, ncols, squeeze=False, height_ratios=height_ratios)
+    return fig
+
+
+def save(fig: Any, path: str | Path | None, dpi: int = 110) -> Any:
+    """Write ``fig`` to ``path`` (if given; folders are created) and return it."""
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi)
+    return fig
+
+
+def _values(value: Any) -> np.ndarray:
+    return np.asarray(getattr(value, "data", value), dtype=float)
+
+
+def loss_curve(history: Any, path: str | Path | None = None, title: str = "Training") -> Any:
+    """Loss (left) and the other metrics (right) per epoch.
+
+    ``history`` is a mapping ``name -> list of values per epoch`` (what ``nn.fit`` returns), an
+    object with such a ``.history`` attribute, or a plain sequence of losses. Losses spanning more
+    than two decades are drawn on a log scale.
+    """
+    history = getattr(history, "history", history)
+    if not isinstance(history, Mapping):
+        history = {"loss": list(history)}
+    losses = {k: _values(v) for k, v in history.items() if "loss" in k and len(v)}
+    metrics = {k: _values(v) for k, v in history.items() if "loss" not in k and np.ndim(v) == 1 and len(v)}
+    fig = figure(ncols=2 if metrics else 1, size=(10, 4) if metrics else (6.4, 4.4))
+    ax = fig.axes[0]
+    for color, (name, values) in zip(COLORS, losses.items(), strict=False):
+        ax.plot(np.arange(1, len(values) + 1), values, color=color, label=name, lw=1.8)
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in losses.values()] or [np.ones(1)])
+    if finite.size and finite.max() / max(finite.min(), 1e-300) > 100:
+        ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if metrics:
+        ax = fig.axes[1]
+        for color, (name, values) in zip(COLORS[2:], metrics.items(), strict=False):
+            ax.plot(np.arange(1, len(values) + 1), values, color=color, label=name, lw=1.8)
+            ax.annotate(f"{values[-1]:.3g}", (len(values), values[-1]), textcoords="offset points",
+                        xytext=(-10, 6), ha="right", color=color)
+        ax.set(xlabel="epoch", ylabel="value", title=f"{title}: metrics")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return save(fig, path)
+
+
+def decision_boundary(predict: Callable[[np.ndarray], Any], X: Any, y: Any, path: str | Path | None = None,
+                      title: str = "Decision boundary", resolution: int = 200) -> Any:
+    """The regions a 2-D classifier assigns, with the data points on top.
+
+    ``predict`` maps an (n, 2) array to the probability of class 1 (shape (n,) or (n, 1)) or to
+    class scores (n, k); the training points ``X`` (n, 2) are coloured by their labels ``y``.
+    """
+    X, y = _values(X), np.asarray(getattr(y, "data", y)).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_boundary needs 2-D points, X of shape (n, 2); got {X.shape}")
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    scores = _values(predict(np.column_stack([gx.ravel(), gy.ravel()])))
+    fig = figure(size=(6.4, 5.2))
+    ax = fig.axes[0]
+    if scores.ndim == 1 or scores.shape[1] == 1:
+        prob = scores.reshape(gx.shape)
+        filled = ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
+        ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
+        fig.colorbar(filled, ax=ax, label="P(class 1)")
+    else:
+        classes = scores.argmax(axis=1).reshape(gx.shape)
+        k = scores.shape[1]
+        ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.35)
+    labels = np.unique(y)
+    cmap = {0: "#2166ac", 1: "#b2182b"} if len(labels) <= 2 else None
+    for i, label in enumerate(labels):
+        color = cmap[i] if cmap else COLORS[i % len(COLORS)]
+        mask = y == label
+        ax.scatter(X[mask, 0], X[mask, 1], s=16, color=color, edgecolor="k", linewidth=0.4,
+                   label=f"class {label:g}" if np.issubdtype(type(label), np.number) else f"class {label}")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title, xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    ax.legend(loc="upper right", framealpha=0.9)
+    return save(fig, path)
+
+
+def _grid_values(f: Callable[[Any], Any], gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """f on every grid point; f takes a 2-vector. Tries one vectorised call first."""
+    try:
+        with np.errstate(all="ignore"):
+            values = _values(f(np.stack([gx, gy])))
+        if values.shape == gx.shape:
+            return values
+    except Exception:  # noqa: BLE001 (f may not accept a stacked grid; fall back to one point at a time)
+        pass
+    with np.errstate(all="ignore"):
+        points = zip(gx.ravel(), gy.ravel(), strict=True)
+        return np.array([float(_values(f(np.array([a, b])))) for a, b in points]).reshape(gx.shape)
+
+
+def contour_paths(f: Callable[[Any], Any], paths: Mapping[str, Any], path: str | Path | None = None,
+                  bounds: tuple[tuple[float, float], tuple[float, float]] | None = None,
+                  title: str = "Optimisation paths", minimum: Sequence[float] | None = None,
+                  resolution: int = 120, names: tuple[str, str] = ("x", "y")) -> Any:
+    """Contours of a function of two variables with the iterates of each optimiser drawn over them.
+
+    ``f`` takes a 2-vector; ``paths`` maps a label to the (k, 2) iterates; ``bounds`` is
+    ((xmin, xmax), (ymin, ymax)), by default the box around the paths. Levels are spaced
+    logarithmically above the minimum, so long narrow valleys (Rosenbrock) stay readable.
+    """
+    arrays = {name: _values(p).reshape(-1, 2) for name, p in paths.items()}
+    if bounds is None:
+        extra = [np.atleast_2d(minimum)] if minimum is not None else []
+        points = np.concatenate(list(arrays.values()) + extra)
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        pad = 0.15 * np.maximum(hi - lo, 1e-3) + 0.2
+        bounds = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
+    gx, gy = np.meshgrid(np.linspace(*bounds[0], resolution), np.linspace(*bounds[1], resolution))
+    values = _grid_values(f, gx, gy)
+    finite = values[np.isfinite(values)]
+    fig = figure(size=(7, 5.6))
+    ax = fig.axes[0]
+    if finite.size:
+        low = finite.min()
+        shifted = np.where(np.isfinite(values), values - low, np.nan) + 1e-12
+        levels = low + np.geomspace(max(np.nanpercentile(shifted, 1), 1e-6), np.nanmax(shifted), 25)
+        filled = ax.contourf(gx, gy, values, levels=np.concatenate([[low], levels]), cmap="viridis",
+                             alpha=0.85, extend="max")
+        ax.contour(gx, gy, values, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
+        fig.colorbar(filled, ax=ax, label="f (log-spaced levels)")
+    for color, (name, points) in zip(COLORS[1:] + COLORS[:1], arrays.items(), strict=False):
+        ax.plot(points[:, 0], points[:, 1], "-o", color=color, ms=3, lw=1.5,
+                label=f"{name} ({len(points) - 1} steps)")
+        ax.plot(*points[0], "s", color=color, ms=7, mec="k")
+        ax.plot(*points[-1], "*", color=color, ms=13, mec="k")
+    if minimum is not None:
+        ax.plot(*minimum, "P", color="white", mec="k", ms=11, label="true minimum")
+    ax.set(xlabel=names[0], ylabel=names[1], title=title, xlim=bounds[0], ylim=bounds[1])
+    ax.legend(loc="best", framealpha=0.9, title="square: start, star: end")
+    return save(fig, path)
+
+
+def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
+                polynomials: Mapping[int, Callable[[np.ndarray], Any]], path: str | Path | None = None,
+                xlim: tuple[float, float] | None = None,
+                title: str = "Taylor polynomials", label: str = "f(x)") -> Any:
+    """A function of one variable with its Taylor polynomials about ``x0`` (``order -> callable``).
+
+    The y range follows the function (polynomials that run off to infinity are clipped).
+    """
+    lo, hi = xlim if xlim is not None else (x0 - 3.0, x0 + 3.0)
+    xs = np.linspace(lo, hi, 400)
+    with np.errstate(all="ignore"):
+        ys = _values(f(xs))
+    fig = figure(size=(7, 4.8))
+    ax = fig.axes[0]
+    ax.plot(xs, ys, color="k", lw=2.6, label=label, zorder=5)
+    cmap = _colormap("plasma")
+    orders = sorted(polynomials)
+    for i, order in enumerate(orders):
+        with np.errstate(all="ignore"):
+            approx = _values(polynomials[order](xs))
+        ax.plot(xs, approx, lw=1.5, color=cmap(0.1 + 0.75 * i / max(1, len(orders) - 1)),
+                label=f"order {order}")
+    finite = ys[np.isfinite(ys)]
+    if finite.size:
+        span = max(finite.max() - finite.min(), 1e-9)
+        ax.set_ylim(finite.min() - 0.35 * span, finite.max() + 0.35 * span)
+    with np.errstate(all="ignore"):
+        y0 = float(_values(f(np.array([x0])))[0])
+    ax.plot([x0], [y0], "o", color="k", ms=7, zorder=6)
+    ax.axvline(x0, color="gray", lw=0.8, ls=":")
+    ax.set(xlabel="x", ylabel="y", title=f"{title} about x0 = {x0:g}", xlim=(lo, hi))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=9)
+    return save(fig, path)
+
+
+def step_size_errors(steps: Any, errors: Mapping[str, Any], path: str | Path | None = None,
+                     title: str = "Finite differences: error against step size") -> Any:
+    """Log-log error of finite-difference derivatives against the step h, one line per method,
+    with each method's best step marked: truncation error falls with h, round-off grows as 1/h."""
+    steps = _values(steps)
+    fig = figure(size=(7, 4.8))
+    ax = fig.axes[0]
+    for color, (name, values) in zip(COLORS, errors.items(), strict=False):
+        values = np.maximum(_values(values), 1e-18)  # an exact zero would vanish from a log plot
+        ax.loglog(steps, values, "-o", ms=3, color=color, label=name)
+        best = int(np.argmin(values))
+        ax.loglog(steps[best], values[best], "*", ms=14, color=color, mec="k")
+        ax.annotate(f"h = {steps[best]:.0e}", (steps[best], values[best]), textcoords="offset points",
+                    xytext=(0, 12), ha="center", fontsize=9, color=color)
+    ax.set(xlabel="step h", ylabel="absolute error of the derivative", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(title="star: best step")
+    return save(fig, path)
+
+
+def fit_plot(x: Any, y: Any, sigma: Any, curves: Mapping[str, tuple[Any, Any]],
+             path: str | Path | None = None, title: str = "Fit", xlabel: str = "x", ylabel: str = "y",
+             model: Callable[[np.ndarray], Any] | None = None, note: str | None = None) -> Any:
+    """Data with error bars and fitted curves (``label -> (xs, ys)``); given ``model`` (the best fit
+    as a function of x), a lower panel shows the pulls (y - model) / sigma."""
+    x, y = _values(x), _values(y)
+    sigma = None if sigma is None else np.broadcast_to(_values(sigma), y.shape)
+    if model is not None and sigma is not None:
+        fig = figure(nrows=2, size=(7, 6), height_ratios=(3, 1))
+        ax, pulls_ax = fig.axes
+        pulls_ax.sharex(ax)
+    else:
+        fig, pulls_ax = figure(size=(7, 4.8)), None
+        ax = fig.axes[0]
+    ax.errorbar(x, y, yerr=sigma, fmt="o", ms=4, color="k", ecolor="gray", capsize=2, label="data", zorder=5)
+    for color, (label, (xs, ys)) in zip(COLORS, curves.items(), strict=False):
+        ax.plot(_values(xs), _values(ys), color=color, lw=2, label=label)
+    ax.set(xlabel=xlabel if pulls_ax is None else "", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best")
+    if note:
+        ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", ha="left", fontsize=9, family="monospace",
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85})
+    if pulls_ax is not None:
+        pulls = (y - _values(model(x))) / sigma
+        pulls_ax.axhline(0, color="k", lw=0.8)
+        pulls_ax.bar(x, pulls, width=0.8 * np.min(np.diff(np.sort(x))) if x.size > 1 else 0.1, color="gray")
+        pulls_ax.set(xlabel=xlabel, ylabel="pull", ylim=(-3.5, 3.5))
+        pulls_ax.grid(alpha=0.3)
+    return save(fig, path)
+
+
+def _colormap(name: str) -> Any:
+    from matplotlib import colormaps
+
+    return colormaps[name]
