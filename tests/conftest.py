@@ -18,3 +18,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run only when asked for: ``pytest -m slow`` or ``HYPOTHESIS_PROFILE=deep``."""
+    if "slow" in (config.getoption("-m") or "") or os.environ.get("HYPOTHESIS_PROFILE") == "deep":
+        return
+    skip = pytest.mark.skip(reason="long campaign: run with `pytest -m slow` or HYPOTHESIS_PROFILE=deep")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
