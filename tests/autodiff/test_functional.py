@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import autodiff as ad
 
@@ -332,3 +335,53 @@ def test_other_bad_inputs():
         ad.grad(lambda x: (x, x))(1.0)
     with pytest.raises(TypeError, match=r"pair \(output, aux\)"):
         ad.grad(lambda x: x, has_aux=True)(1.0)
+
+
+# ----------------------------------------------------------------------------- oracles and properties
+
+
+def test_against_torch_functional():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x, v = rng.uniform(-1, 1, 6), rng.standard_normal(6)
+
+    def ours(t):
+        return (ad.tanh(t) * ad.exp(0.5 * t)).sum() + ad.logsumexp(t * t) + (t[:-1] * t[1:]).sum() ** 2
+
+    def theirs(t):
+        return ((torch.tanh(t) * torch.exp(0.5 * t)).sum() + torch.logsumexp(t * t, 0)
+                + (t[:-1] * t[1:]).sum() ** 2)
+
+    xt, vt = torch.tensor(x), torch.tensor(v)
+    expected = torch.autograd.functional.hessian(theirs, xt, vectorize=True).numpy()
+    np.testing.assert_allclose(ad.hessian(ours)(x).data, expected, rtol=1e-12, atol=1e-13)
+    expected = torch.autograd.functional.hvp(theirs, xt, vt)[1].numpy()
+    np.testing.assert_allclose(ad.hvp(ours, (x,), (v,)).data, expected, rtol=1e-12, atol=1e-13)
+    vector_ours = lambda t: ad.sin(t) * t.sum()
+    vector_theirs = lambda t: torch.sin(t) * t.sum()
+    expected = torch.autograd.functional.jacobian(vector_theirs, xt).numpy()
+    for mode in ("rev", "fwd"):
+        J = ad.jacobian(vector_ours, mode=mode)(x).data
+        np.testing.assert_allclose(J, expected, rtol=1e-13, atol=1e-14)
+
+
+def test_float32_stays_float32():
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    assert ad.grad(lambda t: (t ** 2).sum())(x).dtype == np.float32
+    assert ad.hessian(lambda t: (t ** 3).sum())(x).dtype == np.float32
+    assert ad.jacobian(lambda t: t * 2, mode="fwd")(x).dtype == np.float32
+
+
+@settings(deadline=None)
+@given(arrays(np.float64, 4, elements=st.floats(-1.5, 1.5)),
+       arrays(np.float64, 4, elements=st.floats(-2, 2)), arrays(np.float64, 4, elements=st.floats(-2, 2)))
+def test_linear_identities_hold_at_random_points(x, v, u):
+    f = lambda t: ad.stack([scalar_mix(t), ad.sin(t).sum(), (t * t[::-1]).sum(), t[1] ** 3])
+    J = ad.jacobian(f)(x).data
+    np.testing.assert_allclose(ad.jvp(f, (x,), (v,))[1].data, J @ v, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ad.vjp(f, x)[1](u)[0].data, u @ J, rtol=1e-10, atol=1e-10)
+    H = ad.hessian(scalar_mix)(x).data
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ad.hvp(scalar_mix, (x,), (v,)).data, H @ v, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ad.jacobian(f, vectorize=True)(x).data, J, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(ad.jacobian(f, mode="fwd", vectorize=True)(x).data, J, rtol=1e-12, atol=1e-12)
