@@ -271,11 +271,26 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     return value, vjp_fn
 
 
-def _tangent(t: Any, x: Tensor, position: int) -> Any:
+def _tangent(t: Any, x: Tensor, position: int, who: str) -> Any:
     shape = tuple(np.shape(t.data if isinstance(t, Tensor) else t))
     if shape != x.shape:
-        raise ShapeError(f"jvp: tangent {position} has shape {shape}, expected its primal's shape {x.shape}")
+        raise ShapeError(f"{who}: tangent {position} has shape {shape}, expected the primal's {x.shape}")
     return t if isinstance(t, Tensor) else np.asarray(t, dtype=x.dtype)
+
+
+def _linearization_point(f: Callable[..., Any], primals: Any, tangents: Any,
+                         who: str) -> tuple[Tensor, list[Tensor], tuple, bool]:
+    """Run f on fresh nodes for the primals: its output, the nodes, the checked tangents, keep-graph."""
+    primals, tangents = _as_primals(primals), _as_primals(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"{who}: got {len(primals)} primals but {len(tangents)} tangents; "
+                         "give one tangent per primal")
+    keep = _differentiating(primals + tangents)
+    xs = [_start(p, keep, i, who) for i, p in enumerate(primals)]
+    tangents = tuple(_tangent(t, x, i, who) for i, (t, x) in enumerate(zip(tangents, xs, strict=True)))
+    with _tracing():
+        out = _output(f(*xs), who)
+    return out, xs, tangents, keep
 
 
 def _pushforward(out: Tensor, xs: Sequence[Tensor], tangents: Sequence[Any], create_graph: bool,
@@ -312,15 +327,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Tensor, Ten
     >>> tangent
     tensor([2., 4.])
     """
-    primals, tangents = _as_primals(primals), _as_primals(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents; "
-                         "give one tangent per primal")
-    keep = _differentiating(primals + tangents)
-    xs = [_start(p, keep, i, "jvp") for i, p in enumerate(primals)]
-    tangents = tuple(_tangent(t, x, i) for i, (t, x) in enumerate(zip(tangents, xs, strict=True)))
-    with _tracing():
-        out = _output(f(*xs), "jvp")
+    out, xs, tangents, keep = _linearization_point(f, primals, tangents, "jvp")
     return _result(out, keep), _result(_pushforward(out, xs, tangents, keep), keep)
 
 
@@ -433,15 +440,7 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any) -> Any:
     >>> ad.hvp(lambda x: (x ** 3).sum(), (ad.tensor([1.0, 2.0]),), (ad.tensor([1.0, 1.0]),))
     tensor([ 6., 12.])
     """
-    primals, tangents = _as_primals(primals), _as_primals(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"hvp: got {len(primals)} primals but {len(tangents)} tangents; "
-                         "give one tangent per primal")
-    keep = _differentiating(primals + tangents)
-    xs = [_start(p, keep, i, "hvp") for i, p in enumerate(primals)]
-    tangents = tuple(_tangent(t, x, i) for i, (t, x) in enumerate(zip(tangents, xs, strict=True)))
-    with _tracing():
-        out = _output(f(*xs), "hvp")
+    out, xs, tangents, keep = _linearization_point(f, primals, tangents, "hvp")
     _check_scalar(out, "hvp")
     first = _derivatives(out, xs, None, True)
     directional = None
