@@ -15,13 +15,16 @@
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
 from .line_search import LineSearchResult, line_search
 from .minimize import OptimizeResult, minimize
+from .newton import GaussNewton, LevenbergMarquardt, Newton
 from .optimizer import Optimizer
 from .regression import LinearFit, chi_squared, curve_fit, linear_regression
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Newton", "GaussNewton",
+           "LevenbergMarquardt", "lr_scheduler",
            "minimize", "OptimizeResult", "line_search", "LineSearchResult",
            "chi_squared", "linear_regression", "LinearFit", "curve_fit"]

@@ -51,6 +51,8 @@ class Optimizer:
     [0.1, 0.5]
     """
 
+    _state_like_params = True  # state arrays have their parameter's shape (checked on loading)
+
     def __init__(self, params: ParamsLike, defaults: dict[str, Any]) -> None:
         if isinstance(params, (Tensor, dict)):
             raise TypeError("params must be an iterable of Tensors or of dicts (parameter groups), "
@@ -182,7 +184,8 @@ class Optimizer:
             p = by_index.get(int(key))
             if p is None:
                 raise ValueError(f"the state dict has state for parameter {key}, which no group holds")
-            new_state[p] = {name: _restore(value, p, name) for name, value in entries.items()}
+            new_state[p] = {name: _restore(value, p, name, self._state_like_params)
+                            for name, value in entries.items()}
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = new_state
@@ -192,10 +195,10 @@ def _copy(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
 
 
-def _restore(value: Any, p: Tensor, name: str) -> Any:
+def _restore(value: Any, p: Tensor, name: str, like_params: bool) -> Any:
     if isinstance(value, (np.ndarray, Tensor)):
         array = np.array(value, dtype=p.dtype)
-        if array.shape != p.shape and array.ndim != 0:
+        if like_params and array.shape != p.shape and array.ndim != 0:
             raise ValueError(f"state {name!r} has shape {array.shape}, the parameter has shape {p.shape}")
         return array
     return value
