@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +159,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                               f"{error:.2e}", f"{relative:.2e}"])
         print()
         print(_table(["", "automatic", "finite diff. (2nd order)", "abs error", "rel error"], hrows))
+    if args.plot:
+        plot = _plot_module()
+        study = ad.step_size_study(f, point)
+        plot.step_size_errors(study.steps, study.errors, args.plot,
+                              title=f"Finite-difference error against step: {args.expression}")
+        print(f"\nwrote {args.plot}")
     agree = worst <= args.tolerance
     print(f"\n{'OK' if agree else 'MISMATCH'}: largest error {worst:.2e} (min of abs and rel; tolerance "
           f"{args.tolerance:g})")
@@ -166,24 +172,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- taylor
-def taylor_coefficients(f: Callable[[Any], Any], x0: float, order: int) -> np.ndarray:
-    """f^(k)(x0) / k! for k = 0..order, by repeated differentiation of a recorded gradient."""
-    x = ad.tensor(float(x0), requires_grad=True)
-    y = f(x)
-    coefficients = [float(np.asarray(getattr(y, "data", y)))]
-    for k in range(1, order + 1):
-        if not isinstance(y, ad.Tensor) or not y.requires_grad:  # a polynomial ran out of terms
-            coefficients.extend([0.0] * (order - k + 1))
-            break
-        (y,) = ad.gradients(y, x, create_graph=True)
-        coefficients.append(y.item() / math.factorial(k))
-    return np.array(coefficients)
-
-
-def _polynomial(coefficients: np.ndarray, x0: float) -> Callable[[Any], Any]:
-    return lambda x: sum(c * (np.asarray(x) - x0) ** k for k, c in enumerate(coefficients))
-
-
 def _polynomial_text(coefficients: np.ndarray, shift: str) -> str:
     """'1 + x + 0.5*x**2' from the coefficients (``shift`` is 'x' or '(x - a)')."""
     text = ""
@@ -206,7 +194,7 @@ def cmd_taylor(args: argparse.Namespace) -> int:
         raise UsageError(f"--order must be between 0 and 30, got {args.order}")
     (x0,) = _point(args.at, expression, "--at")
     name = expression.variables[0]
-    coefficients = taylor_coefficients(expression, x0, args.order)
+    coefficients = np.asarray(ad.taylor(expression, x0, args.order), dtype=float)
     rows = [[str(k), _format(c * math.factorial(k)), _format(c)] for k, c in enumerate(coefficients)]
     print(f"Taylor series of {args.expression} about {name} = {x0:g}\n")
     print(_table(["k", f"f^(k)({x0:g})", "coefficient f^(k)/k!"], rows))
@@ -215,10 +203,12 @@ def cmd_taylor(args: argparse.Namespace) -> int:
     if args.plot:
         plot = _plot_module()
         orders = sorted({max(1, round(k)) for k in np.linspace(1, args.order, min(args.order, 5))} or {0})
-        polynomials = {k: _polynomial(coefficients[: k + 1], x0) for k in orders}
+        polynomials = {k: (lambda xs, k=k: np.polynomial.polynomial.polyval(np.asarray(xs) - x0,
+                                                                             coefficients[: k + 1]))
+                       for k in orders}
         plot.taylor_plot(lambda xs: expression(xs), x0, polynomials, args.plot,
                          xlim=(x0 - args.width, x0 + args.width),
-                         title=f"Taylor polynomials of {args.expression}",
+                         title=f"Taylor polynomials of {args.expression} about {name} = {x0:g}",
                          label=f"f({name}) = {args.expression}")
         print(f"wrote {args.plot}")
     return 0
@@ -405,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--hessian", action="store_true", help="also compare second derivatives")
     check.add_argument("--method", choices=["central", "forward", "backward", "richardson"],
                        default="central", help="finite-difference formula for the gradient")
+    check.add_argument("--plot", help="picture of the finite-difference error against the step size")
     check.add_argument("--tolerance", type=float, default=1e-5, help="largest accepted error (default 1e-5)")
     check.set_defaults(run=cmd_check)
 

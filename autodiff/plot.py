@@ -179,7 +179,7 @@ def contour_paths(f: Callable[[Any], Any], paths: Mapping[str, Any], path: str |
 def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
                 polynomials: Mapping[int, Callable[[np.ndarray], Any]], path: str | Path | None = None,
                 xlim: tuple[float, float] | None = None,
-                title: str = "Taylor polynomials", label: str = "f(x)") -> Any:
+                title: str | None = None, label: str = "f(x)") -> Any:
     """A function of one variable with its Taylor polynomials about ``x0`` (``order -> callable``).
 
     The y range follows the function (polynomials that run off to infinity are clipped).
@@ -191,7 +191,7 @@ def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
     fig = figure(size=(7, 4.8))
     ax = fig.axes[0]
     ax.plot(xs, ys, color="k", lw=2.6, label=label, zorder=5)
-    cmap = _colormap("plasma")
+    cmap = colormap("plasma")
     orders = sorted(polynomials)
     for i, order in enumerate(orders):
         with np.errstate(all="ignore"):
@@ -206,7 +206,7 @@ def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
         y0 = float(_values(f(np.array([x0])))[0])
     ax.plot([x0], [y0], "o", color="k", ms=7, zorder=6)
     ax.axvline(x0, color="gray", lw=0.8, ls=":")
-    ax.set(xlabel="x", ylabel="y", title=f"{title} about x0 = {x0:g}", xlim=(lo, hi))
+    ax.set(xlabel="x", ylabel="y", title=title or f"Taylor polynomials about x0 = {x0:g}", xlim=(lo, hi))
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=9)
     return save(fig, path)
@@ -225,7 +225,8 @@ def step_size_errors(steps: Any, errors: Mapping[str, Any], path: str | Path | N
         best = int(np.argmin(values))
         ax.loglog(steps[best], values[best], "*", ms=14, color=color, mec="k")
         ax.annotate(f"h = {steps[best]:.0e}", (steps[best], values[best]), textcoords="offset points",
-                    xytext=(0, 12), ha="center", fontsize=9, color=color)
+                    xytext=(0, 12), ha="center", fontsize=9, color=color,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "lw": 0})
     ax.set(xlabel="step h", ylabel="absolute error of the derivative", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(title="star: best step")
@@ -264,7 +265,7 @@ def fit_plot(x: Any, y: Any, sigma: Any, curves: Mapping[str, tuple[Any, Any]],
     return save(fig, path)
 
 
-def _colormap(name: str) -> Any:
+def colormap(name: str) -> Any:
     from matplotlib import colormaps
 
     return colormaps[name]

@@ -59,6 +59,11 @@ def test_check_table_and_hessian(capsys):
     assert "OK" in out
 
 
+def test_check_plots_the_error_against_the_step(capsys, tmp_path):
+    status, _, _ = run(capsys, "check", "exp(x) * y", "--at", "x=0.5,y=2", "--plot", str(tmp_path / "s.png"))
+    assert status == 0 and (tmp_path / "s.png").read_bytes().startswith(PNG)
+
+
 def test_check_exits_1_when_finite_differences_disagree(capsys):
     # central differences straddle the kink of |x| at a point closer to it than the step
     status, out, _ = run(capsys, "check", "abs(x)", "--at", "x=1e-9")
