@@ -1,7 +1,9 @@
 """The backward pass: reverse topological order over the recorded graph, cotangents summed per node.
 
-Iterative (Kahn's algorithm: count each node's consumers, then pop the nodes whose consumers have
-all been processed), so a chain of a million ops needs no recursion. Without ``create_graph`` every
+Iterative: every recorded tensor carries a sequence number, and a node's consumers are always
+recorded after it, so popping nodes newest-first from a heap (as PyTorch does) visits them in
+reverse topological order with no separate sorting pass, and a chain of a million ops needs no
+recursion. Without ``create_graph`` every
 VJP runs on plain numpy arrays; with it, on Tensors, so the backward pass is itself recorded.
 Unless ``retain_graph`` is set, each node drops its inputs once it has been processed: intermediate
 arrays are freed during the backward pass, and a second backward says the graph is gone.
@@ -10,12 +12,13 @@ arrays are freed during the backward pass, and a second backward says the graph 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
 
 from .errors import GraphFreedError, InPlaceError, ShapeError
-from .grad_mode import ANOMALY, enable_grad, no_grad
+from .grad_mode import ANOMALY, GRAD_MODE
 from .ops.core import check_finite, unbroadcast
 from .tensor import MUTATIONS, Tensor
 
@@ -103,62 +106,45 @@ def _initial_cotangent(root: Tensor, gradient: Any, create_graph: bool, nb: int,
     return gradient
 
 
-def _count_consumers(roots: list[Tensor]) -> dict[int, int]:
-    consumers: dict[int, int] = {}
-    stack = list(roots)
-    while stack:
-        t = stack.pop()
-        inputs = t._inputs
-        if inputs is None:
-            if t._op is not None:
+def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph: bool,
+         wanted: dict[int, Any] | None, nb: int) -> dict[int, Any]:
+    """Push cotangents from ``roots`` to every input they depend on.
+
+    Nodes are processed newest first (by ``_seq``, the order they were recorded in): a node's
+    consumers were all recorded after it, so when it is popped its cotangent is complete. Leaves
+    are settled at the end. ``wanted`` (id -> None) collects cotangents instead of accumulating
+    into ``.grad``; ``nb`` is the number of leading batch axes of the cotangents.
+    """
+    pending: dict[int, Any] = {}
+    shared: set[int] = set()  # cotangents a VJP passed through unchanged, maybe held twice
+    heap: list[tuple[int, Tensor]] = []
+    leaves: list[Tensor] = []
+    for root, g in zip(roots, cotangents):
+        _deliver(root, g, pending, heap, leaves)
+        shared.add(id(g))
+    anomaly = ANOMALY.enabled
+    clock = MUTATIONS.clock
+    get_pending = pending.get
+    previous_mode = GRAD_MODE.enabled
+    GRAD_MODE.enabled = create_graph  # the backward pass is recorded only for create_graph
+    try:
+        while heap:
+            t = heappop(heap)[1]
+            g = pending.pop(id(t))
+            op = t._op
+            inputs = t._inputs
+            if inputs is None:
                 raise GraphFreedError(
-                    f"backward through the graph a second time: the values saved by {t._op.name!r} were "
+                    f"backward through the graph a second time: the values saved by {op.name!r} were "
                     "released by the previous backward; pass retain_graph=True to the first backward "
                     "if you need to go through the graph again"
                 )
-            continue
-        for a in inputs:
-            if isinstance(a, Tensor) and a.requires_grad:
-                key = id(a)
-                if key in consumers:
-                    consumers[key] += 1
-                else:
-                    consumers[key] = 1
-                    stack.append(a)
-    return consumers
-
-
-def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph: bool,
-         wanted: dict[int, Any] | None, nb: int) -> dict[int, Any]:
-    consumers = _count_consumers(roots)
-    pending: dict[int, Any] = {}
-    shared: set[int] = {id(g) for g in cotangents}
-    ready = []
-    for root, g in zip(roots, cotangents):
-        key = id(root)
-        pending[key] = pending[key] + g if key in pending else g
-        if consumers.get(key, 0) == 0 and all(r is not root for r in ready):
-            ready.append(root)
-    anomaly = ANOMALY.enabled
-    clock = MUTATIONS.clock
-    pop_ready, push_ready, pop_pending, get_pending = ready.pop, ready.append, pending.pop, pending.get
-    with enable_grad() if create_graph else no_grad():
-        while ready:
-            t = pop_ready()
-            g = pop_pending(id(t))
-            op = t._op
-            if t._hooks is not None:  # hooks, or retain_grad() on a non-leaf
+            if t._hooks is not None:  # hooks, or retain_grad()
                 g = _run_hooks(t, g, create_graph)
-                if t._retains_grad and wanted is None and op is not None:
+                if t._retains_grad and wanted is None:
                     _accumulate(t, g, shared)
-            if wanted is not None:
-                if id(t) in wanted:
-                    wanted[id(t)] = g
-            elif op is None:  # a leaf
-                _accumulate(t, g, shared)
-            if op is None:
-                continue
-            inputs = t._inputs
+            if wanted is not None and id(t) in wanted:
+                wanted[id(t)] = g
             if t._stamp != clock:  # something was changed in place since t was made
                 _check_unchanged(t)
             params = t._params
@@ -185,15 +171,40 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                     check_finite(gi, f"backward of {op.name!r} (cotangent of its input {i})")
                 key = id(a)
                 previous = get_pending(key)
-                pending[key] = gi if previous is None else previous + gi
-                remaining = consumers[key] - 1
-                if remaining:
-                    consumers[key] = remaining
+                if previous is not None:
+                    pending[key] = previous + gi
+                elif a._op is None:
+                    pending[key] = gi
+                    leaves.append(a)
                 else:
-                    push_ready(a)
+                    pending[key] = gi
+                    heappush(heap, (-a._seq, a))
             if not retain_graph:
                 t._inputs = t._input_data = None
+        for leaf in leaves:
+            g = pending.pop(id(leaf))
+            if leaf._hooks is not None:
+                g = _run_hooks(leaf, g, create_graph)
+            if wanted is None:
+                _accumulate(leaf, g, shared)
+            elif id(leaf) in wanted:
+                wanted[id(leaf)] = g
+    finally:
+        GRAD_MODE.enabled = previous_mode
     return wanted if wanted is not None else {}
+
+
+def _deliver(t: Tensor, g: Any, pending: dict[int, Any], heap: list, leaves: list[Tensor]) -> None:
+    """Hand a root's cotangent to the pass (roots may repeat: their cotangents add up)."""
+    key = id(t)
+    if key in pending:
+        pending[key] = pending[key] + g
+    elif t._op is None:
+        pending[key] = g
+        leaves.append(t)
+    else:
+        pending[key] = g
+        heappush(heap, (-t._seq, t))
 
 
 def _check_unchanged(t: Tensor) -> None:

@@ -7,6 +7,7 @@ inputs (unless ``retain_graph=True``) so intermediate arrays are freed as soon a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ class _Mutations:
 
 
 MUTATIONS = _Mutations()
+_RECORD_ORDER = itertools.count(1)  # recorded tensors are numbered in the order they are made
 
 
 def _check_can_require_grad(dtype: np.dtype) -> None:
@@ -62,7 +64,7 @@ class Tensor:
 
     __slots__ = (
         "data", "requires_grad", "grad", "name",
-        "_op", "_inputs", "_input_data", "_params", "_version", "_stamp", "_hooks", "_retains_grad",
+        "_op", "_inputs", "_input_data", "_params", "_seq", "_version", "_stamp", "_hooks", "_retains_grad",
         "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
@@ -118,6 +120,7 @@ class Tensor:
         t._inputs = inputs
         t._input_data = input_data
         t._params = params
+        t._seq = next(_RECORD_ORDER)
         t._version = 0
         t._stamp = MUTATIONS.clock
         t._hooks = None
