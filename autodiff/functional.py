@@ -293,15 +293,21 @@ def _linearization_point(f: Callable[..., Any], primals: Any, tangents: Any,
     return out, xs, tangents, keep
 
 
-def _pushforward(out: Tensor, xs: Sequence[Tensor], tangents: Sequence[Any], create_graph: bool,
-                 batched: bool = False) -> Tensor:
-    """J·v by the transpose trick: u ↦ uᵀJ is linear in u, and its VJP with cotangent v is J v."""
-    batch = tuple(np.shape(tangents[0])[:1]) if batched else ()
+def _transposed(out: Tensor, xs: Sequence[Tensor]) -> tuple[Tensor | None, list[Tensor | None]]:
+    """A dummy cotangent u and, recorded, uᵀ∂out/∂xᵢ for each input (None where out ignores xᵢ)."""
     if not out.requires_grad:
-        return _zeros(batch + out.shape, out)
+        return None, [None] * len(xs)
     u = Tensor(np.zeros_like(out.data), requires_grad=True)  # its value never matters: uᵀJ is linear
     pulled = gradients(out, list(xs), grad_outputs=u, retain_graph=True, create_graph=True, allow_unused=True)
-    used = [(g, t) for g, t in zip(pulled, tangents, strict=True) if g is not None and g.requires_grad]
+    return u, [g if g is not None and g.requires_grad else None for g in pulled]
+
+
+def _pushforward(out: Tensor, xs: Sequence[Tensor], tangents: Sequence[Any], create_graph: bool,
+                 batched: bool = False, transposed: tuple | None = None) -> Tensor:
+    """J·v by the transpose trick: u ↦ uᵀJ is linear in u, and its VJP with cotangent v is J v."""
+    u, pulled = _transposed(out, xs) if transposed is None else transposed
+    batch = tuple(np.shape(tangents[0])[:1]) if batched else ()
+    used = [(g, t) for g, t in zip(pulled, tangents, strict=True) if g is not None]
     if not used:
         return _zeros(batch + out.shape, out)
     (result,) = gradients([g for g, _ in used], u, grad_outputs=[t for _, t in used], retain_graph=True,
@@ -344,23 +350,17 @@ def _jacobian_rev(out: Tensor, xs: Sequence[Tensor], vectorize: bool, keep: bool
 
 
 def _jacobian_fwd(out: Tensor, xs: Sequence[Tensor], vectorize: bool, keep: bool) -> list[Tensor]:
-    """Column by column: J·eᵢ for each input element (the transpose trick of ``jvp``)."""
+    """Column by column: J·eᵢ for each input element (the transpose trick of ``jvp``, recorded once)."""
+    u, pulled = _transposed(out, xs)
     blocks = []
-    m = out.size
-    for j, x in enumerate(xs):
+    for g, x in zip(pulled, xs, strict=True):
         n = x.size
-        zeros = [np.zeros(other.shape, dtype=other.dtype) for other in xs]
         if vectorize:
-            tangents = [np.zeros((n,) + t.shape, dtype=t.dtype) for t in zeros]
-            tangents[j] = _basis(n, x.shape, x.dtype)
-            columns = _pushforward(out, xs, tangents, keep, batched=True)
+            columns = _pushforward(out, [x], [_basis(n, x.shape, x.dtype)], keep, True, (u, [g]))
         else:
-            cols = []
-            for e in _basis(n, x.shape, x.dtype):
-                zeros[j] = e
-                cols.append(_pushforward(out, xs, zeros, keep))
+            cols = [_pushforward(out, [x], [e], keep, False, (u, [g])) for e in _basis(n, x.shape, x.dtype)]
             columns = stack(cols) if n else _zeros((0,) + out.shape, out)
-        blocks.append(reshape(transpose(reshape(columns, (n, m))), out.shape + x.shape))
+        blocks.append(reshape(transpose(reshape(columns, (n, out.size))), out.shape + x.shape))
     return blocks
 
 
