@@ -26,17 +26,18 @@ class _FunctionVJPs:
     def __init__(self, function: type[Function], ctx: Context) -> None:
         self.function = function
         self.ctx = ctx
-        self.cache: tuple[int, tuple] | None = None
+        self.cache: tuple[Any, tuple] | None = None  # (the cotangent, its gradients); holding g keeps
+        # its id from being reused by the next pass's cotangent, which would hand out stale gradients
 
     def __getitem__(self, i: int):
         def vjp(g: Any, out: Any, *inputs: Any) -> Any:
-            if self.cache is None or self.cache[0] != id(g):
+            if self.cache is None or self.cache[0] is not g:
                 grads = self.function.backward(self.ctx, g if isinstance(g, Tensor) else Tensor._wrap(g))
                 grads = grads if isinstance(grads, tuple) else (grads,)
                 if len(grads) != len(inputs):
                     raise RuntimeError(f"{self.function.__name__}.backward returned {len(grads)} gradients, "
                                        f"expected one per input of forward ({len(inputs)})")
-                self.cache = (id(g), grads)
+                self.cache = (g, grads)
             grad = self.cache[1][i]
             if grad is None:
                 raise RuntimeError(f"{self.function.__name__}.backward returned None for input {i}, which requires grad")
