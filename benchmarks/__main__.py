@@ -22,6 +22,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for every library: BLAS/OpenMP, XLA, torch (default 1)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="cpu",
+                        help="cpu (default): this process's CPU time, steady on a busy shared machine; "
+                             "wall: elapsed time")
     parser.add_argument("--no-peers", action="store_true", help="skip PyTorch, JAX and HIPS autograd")
     args = parser.parse_args(argv)
     keys = [k.strip().upper() for k in args.only.split(",") if k.strip()] or list(WORKLOADS)
@@ -40,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     from .config import Config
     from .report import format_table, machine, summary_table, to_json, write_json
     from .threads import limit_loaded_libraries
+    from .timing import use_clock
 
+    use_clock(args.clock)
     config = Config.make(args.quick, peers=not args.no_peers)
     if config.peers:  # import the peers now so that their thread pools get the same limit
         peers.torch(), peers.jax(), peers.hips()
@@ -48,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     versions = peers.versions()
     print(f"python -m benchmarks {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None))
-    print(f"threads: {args.threads} for every library (env {threads['OMP_NUM_THREADS']}, "
+    print(f"clock: {args.clock}; threads: {args.threads} for every library "
+          f"(env {threads['OMP_NUM_THREADS']}, "
           f"torch {threads.get('torch.get_num_threads', '-')}, "
           f"threadpoolctl {_pools(threads.get('threadpoolctl'))})")
     for w in warnings:
@@ -66,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         meta = {"command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-                "quick": args.quick, "machine": machine(), "versions": versions, "threads": threads,
-                "config": vars(config)}
+                "quick": args.quick, "clock": args.clock, "machine": machine(), "versions": versions,
+                "threads": threads, "config": vars(config)}
         write_json(args.json, to_json(results, meta))
         print(f"\nwrote {args.json}")
     return 0

@@ -36,15 +36,27 @@ class Samples:
                 "samples": len(v), "calls_per_sample": self.number}
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+_clock = time.process_time
+
+
+def use_clock(name: str) -> None:
+    """Measure elapsed time ("wall") or this process's CPU time ("cpu", the default: all its threads;
+    robust to other processes taking the cores of a shared machine, blind to time spent waiting)."""
+    global _clock
+    _clock = CLOCKS[name]
+
+
 def compare(candidates: dict[str, Callable[[], Any]], rounds: int, min_sample: float,
             max_number: int = 10_000) -> dict[str, Samples]:
     """Time each candidate ``rounds`` times, interleaved; each sample lasts at least ``min_sample`` s."""
+    clock = _clock
     samples = {name: Samples() for name in candidates}
     for name, fn in candidates.items():  # warm up, then calibrate the calls per sample
         fn()
-        start = time.perf_counter()
+        start = clock()
         fn()
-        once = time.perf_counter() - start
+        once = clock() - start
         samples[name].number = int(min(max_number, max(1, min_sample // max(once, 1e-9))))
     names = list(candidates)
     for r in range(rounds):
@@ -52,19 +64,19 @@ def compare(candidates: dict[str, Callable[[], Any]], rounds: int, min_sample: f
         for name in names[shift:] + names[:shift]:
             fn, number = candidates[name], samples[name].number
             gc.collect()
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 fn()
-            samples[name].values.append((time.perf_counter() - start) / number)
+            samples[name].values.append((clock() - start) / number)
     return samples
 
 
 def time_once(fn: Callable[[], Any]) -> tuple[float, Any]:
     """Seconds taken by one call (for compile times and long single runs), and its result."""
     gc.collect()
-    start = time.perf_counter()
+    start = _clock()
     result = fn()
-    return time.perf_counter() - start, result
+    return _clock() - start, result
 
 
 def peak_python_memory(fn: Callable[[], Any]) -> int:
