@@ -82,9 +82,14 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, t
 
 def make_blobs(n_samples: int = 100, centers: int | np.ndarray = 3, n_features: int = 2,
                cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0), rng: Any = None,
-               shuffle: bool = True):
-    """Gaussian clusters around ``centers`` (a count, drawn uniformly in ``center_box``, or an array)."""
+               shuffle: bool = True, noise: float | None = None):
+    """Gaussian clusters around ``centers`` (a count, drawn uniformly in ``center_box``, or an array).
+
+    ``noise`` is another name for ``cluster_std`` (the spread of each cluster), like the other datasets.
+    """
     gen = _rng(rng)
+    if noise is not None:
+        cluster_std = noise
     if isinstance(centers, (int, np.integer)):
         centers = gen.uniform(center_box[0], center_box[1], size=(int(centers), n_features))
     centers = np.asarray(centers, dtype=np.float64)
