@@ -3,14 +3,18 @@
 Each transform calls ``f`` on fresh nodes that require grad, then asks the engine for derivatives
 with respect to those nodes (``ad.gradients``). Two rules make the transforms nest freely:
 
-* **Outside any recording context** (no enclosing transform, primals that do not require grad) the
-  fresh nodes are new leaves, the backward pass is not recorded, and results hold no graph.
-* **Inside one** (an enclosing transform is differentiating through this call, or a primal is a
+* **Outside any recording context** (no enclosing transform, no argument that is a Tensor
+  requiring grad) the fresh nodes are new leaves, the backward pass is not recorded, and results
+  hold no graph.
+* **Inside one** (an enclosing transform is differentiating through this call, or an argument is a
   Tensor that requires grad), each fresh node is an identity op applied to the outer tensor, and
   the backward pass is recorded (``create_graph=True``). The results are then differentiable
   functions of the outer tensors, so ``grad(grad(f))``, ``jacobian(grad(f))`` and ``grad`` of a
   function that calls ``hessian`` all work. Values that ``f`` closes over from an enclosing
-  transform (``grad(lambda y: grad(lambda x: x * y)(2.0))(3.0) == 1``) stay connected too.
+  transform (``grad(lambda y: grad(lambda x: x * y)(2.0))(3.0) == 1``) stay connected too, and so
+  do arguments that are not differentiated: ``jacobian(f)(x, W)`` is differentiable w.r.t. W when
+  W requires grad (a Jacobian penalty can be trained). Tensors requiring grad that f merely
+  closes over, outside any transform, are treated as constants: pass them as arguments instead.
 
 Primals may be Python floats, numpy arrays or Tensors; integer primals are refused (differentiate
 with respect to floats). A function whose output does not depend on the input (a constant, or a
@@ -58,7 +62,8 @@ def _tracing() -> Iterator[None]:
 
 
 def _differentiating(values: Sequence[Any]) -> bool:
-    """Must results stay differentiable? Yes inside an enclosing transform or with primals that need grad."""
+    """Must results stay differentiable? Yes inside an enclosing transform, or when an argument is a
+    Tensor that requires grad (differentiated or not: ``jacobian(f)(x, W)`` stays a function of W)."""
     if not GRAD_MODE.enabled:
         return False
     return _NESTING.depth > 0 or any(isinstance(v, Tensor) and v.requires_grad for v in values)
@@ -101,11 +106,12 @@ def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], b
     return tuple(result), single
 
 
-def _prepare(args: Sequence[Any], argnums: Argnums, who: str) -> tuple[list, list[Tensor], bool, bool]:
+def _prepare(args: Sequence[Any], kwargs: dict, argnums: Argnums,
+             who: str) -> tuple[list, list[Tensor], bool, bool]:
     """The call's arguments with fresh nodes at ``argnums``, those nodes, whether argnums was an int,
     and whether results must stay differentiable."""
     nums, single = _argnums(argnums, len(args), who)
-    keep = _differentiating([args[i] for i in nums])
+    keep = _differentiating(list(args) + list(kwargs.values()))
     args = list(args)
     xs = [_start(args[i], keep, i, who) for i in nums]
     for i, x in zip(nums, xs, strict=True):
@@ -194,7 +200,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        args, xs, single, keep = _prepare(args, argnums, "grad")
+        args, xs, single, keep = _prepare(args, kwargs, argnums, "grad")
         with _tracing():
             result = f(*args, **kwargs)
         out, aux = _split_aux(result, has_aux, "grad")
@@ -385,7 +391,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "rev",
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
-        args, xs, single, keep = _prepare(args, argnums, "jacobian")
+        args, xs, single, keep = _prepare(args, kwargs, argnums, "jacobian")
         with _tracing():
             out = _output(f(*args, **kwargs), "jacobian")
         blocks = [_result(b, keep) for b in build(out, xs, vectorize, keep)]
@@ -413,7 +419,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, vectorize: bool = True)
 
     @functools.wraps(f)
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
-        args, xs, single, keep = _prepare(args, argnums, "hessian")
+        args, xs, single, keep = _prepare(args, kwargs, argnums, "hessian")
         with _tracing():
             out = _output(f(*args, **kwargs), "hessian")
         if out.size == 1:

@@ -259,6 +259,16 @@ def test_results_hold_no_graph_outside_and_stay_differentiable_inside():
     assert t.grad is None  # the transforms never touch .grad
 
 
+def test_a_jacobian_penalty_is_differentiable_in_the_other_arguments(rng):
+    W0, x = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    penalty = lambda W: (ad.jacobian(lambda v, M: ad.tanh(M @ v))(x, W) ** 2).sum()
+    W = ad.tensor(W0, requires_grad=True)
+    J = ad.jacobian(lambda v, M: ad.tanh(M @ v))(x, W)
+    assert J.requires_grad  # W is an argument that requires grad, though not differentiated here
+    penalty(W).backward()
+    np.testing.assert_allclose(W.grad.data, ad.numerical_grad(penalty, W0, method="richardson"), atol=1e-9)
+
+
 def test_transforms_work_under_no_grad():
     with ad.no_grad():
         assert float(ad.grad(lambda x: x ** 2)(3.0)) == 6.0
