@@ -15,16 +15,19 @@
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .constrained import LagrangeResult, lagrange
 from .lbfgs import LBFGS
-from .line_search import LineSearchResult, line_search
-from .minimize import OptimizeResult, minimize
+from .linesearch import LineSearchResult, line_search
 from .newton import GaussNewton, LevenbergMarquardt, Newton
 from .optimizer import Optimizer
 from .regression import LinearFit, chi_squared, curve_fit, linear_regression
 from .rmsprop import RMSprop
+from .roots import RootResult, newton_raphson
 from .sgd import SGD
+from .unconstrained import OptimizeResult, minimize
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Newton", "GaussNewton",
            "LevenbergMarquardt", "lr_scheduler",
            "minimize", "OptimizeResult", "line_search", "LineSearchResult",
-           "chi_squared", "linear_regression", "LinearFit", "curve_fit"]
+           "chi_squared", "linear_regression", "LinearFit", "curve_fit",
+           "newton_raphson", "RootResult", "lagrange", "LagrangeResult"]

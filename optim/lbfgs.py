@@ -17,7 +17,7 @@ import autodiff as ad
 from autodiff import Tensor
 
 from ._flat import FlatOptimizer, set_flat
-from .line_search import strong_wolfe
+from .linesearch import strong_wolfe
 from .optimizer import ParamsLike
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ._damping import damped_newton_direction
 from ._derivatives import value_and_grad, value_grad_hessian
-from .line_search import LineSearchResult, armijo, strong_wolfe
+from .linesearch import LineSearchResult, armijo, strong_wolfe
 
 
 @dataclass
