@@ -76,7 +76,8 @@ def taylor(f: Callable[..., Any], x0: Any, order: int, method: str = "auto") -> 
     each level records the backward pass of the previous one, so the graph, and the time, grow by a
     constant factor per order (about 2.7x for exp(sin x)): exponential in the order. ``"auto"``
     uses jets and falls back to nesting for ops that have no Taylor rule (custom ``ad.Function``\\ s,
-    ``prod``, ``det``, einsum of three or more operands).
+    ``prod``, ``det``, einsum of three or more operands), or when a jet recurrence divides by a zero
+    value (xᵖ at x = 0 with p not a whole number) and nesting gives fewer NaNs.
 
     >>> import autodiff as ad
     >>> ad.taylor(ad.exp, 0.0, 4).round(6)
@@ -91,11 +92,18 @@ def taylor(f: Callable[..., Any], x0: Any, order: int, method: str = "auto") -> 
         return _nested_coefficients(f, point, int(order))
     x, out = _evaluate(f, point)
     try:
-        return jets.propagate(out, x, int(order))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coefficients = jets.propagate(out, x, int(order))
     except jets.NoJetRule:
         if method == "jet":
             raise
         return _nested_coefficients(f, point, int(order))
+    if method == "auto" and np.isnan(coefficients).any():
+        # a recurrence divided by a zero value (xᵖ at x = 0): the derivative formulas may still be finite
+        nested = _nested_coefficients(f, point, int(order))
+        if np.isnan(nested).sum() < np.isnan(coefficients).sum():
+            return nested
+    return coefficients
 
 
 @dataclass

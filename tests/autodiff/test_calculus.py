@@ -224,3 +224,9 @@ def test_quadratic_approx_of_rosenbrock():
 def test_quadratic_approx_needs_a_scalar_function():
     with pytest.raises(ValueError, match="scalar function"):
         ad.quadratic_approx(polar, [1.0, 0.5])
+
+
+def test_auto_falls_back_where_a_jet_recurrence_divides_by_zero():
+    # x^2.5 at 0: the power recurrence divides by x₀ = 0, yet the first coefficients are 0
+    assert np.isnan(ad.taylor(lambda x: x ** 2.5, 0.0, 2, method="jet")).any()
+    np.testing.assert_array_equal(ad.taylor(lambda x: x ** 2.5, 0.0, 2), [0.0, 0.0, 0.0])
