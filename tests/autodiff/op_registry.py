@@ -541,7 +541,7 @@ add_case("conv2d_transpose", lambda dy, w: ad.ops.conv2d_transpose(dy, w, size=(
          lambda dy, w: _conv_adjoint_ref("input", dy, w, (1, 2, 3, 3), 1, 0), [[(1, 2, 2, 2), (2, 2, 2, 2)]],
          torch_fn=lambda T, dy, w: T.nn.grad.conv2d_input((1, 2, 3, 3), w, dy), batched=False)
 # batched=False above and below: the adjoint ops take extra leading cotangent axes only in their
-# cotangent-like argument, so is_grads_batched through them fails (reported; see test_ops_conv.py)
+# cotangent-like argument, so is_grads_batched through them fails (test_ops_batched.py pins it)
 add_case("conv2d_transpose", lambda dy, w: ad.ops.conv2d_transpose(dy, w, size=(4, 4), stride=2, padding=1),
          lambda dy, w: _conv_adjoint_ref("input", dy, w, (1, 1, 4, 4), 2, 1), [[(1, 2, 2, 2), (2, 1, 3, 3)]],
          torch_fn=lambda T, dy, w: T.nn.grad.conv2d_input((1, 1, 4, 4), w, dy, stride=2, padding=1),
