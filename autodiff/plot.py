@@ -62,24 +62,20 @@ def loss_curve(history: Any, path: str | Path | None = None, title: str = "Train
     losses = {k: _values(v) for k, v in history.items() if "loss" in k and len(v)}
     metrics = {k: _values(v) for k, v in history.items() if "loss" not in k and np.ndim(v) == 1 and len(v)}
     fig = figure(ncols=2 if metrics else 1, size=(10, 4) if metrics else (6.4, 4.4))
-    ax = fig.axes[0]
-    for color, (name, values) in zip(COLORS, losses.items(), strict=False):
-        ax.plot(np.arange(1, len(values) + 1), values, color=color, label=name, lw=1.8)
-    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in losses.values()] or [np.ones(1)])
-    if finite.size and finite.max() / max(finite.min(), 1e-300) > 100:
-        ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    if metrics:
-        ax = fig.axes[1]
-        for color, (name, values) in zip(COLORS[2:], metrics.items(), strict=False):
-            ax.plot(np.arange(1, len(values) + 1), values, color=color, label=name, lw=1.8)
-            ax.annotate(f"{values[-1]:.3g}", (len(values), values[-1]), textcoords="offset points",
-                        xytext=(-10, 6), ha="right", color=color)
-        ax.set(xlabel="epoch", ylabel="value", title=f"{title}: metrics")
+    panels = [(fig.axes[0], losses, "loss")] + ([(fig.axes[1], metrics, "value")] if metrics else [])
+    for ax, series, ylabel in panels:
+        bases = list(dict.fromkeys(name.removeprefix("val_") for name in series))
+        for name, values in series.items():  # a validation curve: dashed, in its training curve's colour
+            base = name.removeprefix("val_")
+            ax.plot(np.arange(1, len(values) + 1), values, color=COLORS[bases.index(base) % len(COLORS)],
+                    ls="--" if name.startswith("val_") else "-", lw=1.8,
+                    label=f"{name} (last {values[-1]:.3g})")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=f"{title}: {'loss' if ylabel == 'loss' else 'metrics'}")
         ax.grid(alpha=0.3)
         ax.legend()
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in losses.values()] or [np.ones(1)])
+    if finite.size and finite.max() / max(finite.min(), 1e-300) > 100:
+        fig.axes[0].set_yscale("log")
     return save(fig, path)
 
 
