@@ -22,7 +22,8 @@ def _batched(index: tuple, nb: int) -> tuple:
     if any(_is_array(item) for item in index):
         # with array indices numpy treats ints as arrays too; if they are not side by side it moves
         # their axes in front of everything, batch axes included, and the layout no longer lines up
-        positions = [i for i, item in enumerate(index) if _is_array(item) or isinstance(item, (int, np.integer))]
+        positions = [i for i, item in enumerate(index)
+                     if _is_array(item) or isinstance(item, (int, np.integer))]
         if positions[-1] - positions[0] + 1 != len(positions):
             raise NotImplementedError(
                 "vectorised Jacobians through an index whose array indices are separated by slices "
@@ -62,7 +63,7 @@ def getitem(x, index):
     """
     index = unwrap_index(index)
     if isinstance(index, list):  # numpy treats a list as one integer/boolean array index
-        index = np.asarray(index)
+        index = np.asarray(index) if index else np.zeros(0, dtype=np.intp)  # [] selects nothing
     if not isinstance(index, tuple):
         index = (index,)
     return _gather(x if hasattr(x, "shape") else np.asarray(x), index=index)

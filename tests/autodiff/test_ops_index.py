@@ -81,3 +81,12 @@ def test_setitem_on_a_tensor_that_requires_grad_is_refused_outside_no_grad():
     with ad.no_grad():
         x[0] = 5.0
     assert x.data[0] == 5.0
+
+
+def test_an_empty_list_selects_nothing_like_numpy():
+    """Regression: ``x[[]]`` became a float index array and raised IndexError."""
+    x = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    out = x[[]]
+    assert out.shape == x.data[[]].shape == (0, 3)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
