@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 import time
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     if config.peers:  # import the peers now so that their thread pools get the same limit
         peers.torch(), peers.jax(), peers.hips()
     threads = limit_loaded_libraries(args.threads)
+    gc.collect()
+    gc.freeze()  # the libraries' own objects: never rescanned (else each full collection takes ~0.5 s)
     versions = peers.versions()
     print(f"python -m benchmarks {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None))

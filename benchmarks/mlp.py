@@ -151,9 +151,8 @@ def _jax_loss(activation: str, loss: str) -> Callable[..., Any]:
 def jax_steps(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activation: str, loss: str,
               lr: float) -> tuple[Step, Step, float]:
     """(eager step, compiled step, seconds to compile it). Both block until the result is ready."""
-    import time
-
     from . import peers
+    from .timing import now
 
     jax = peers.jax()
     loss_fn = _jax_loss(activation, loss)
@@ -171,9 +170,9 @@ def jax_steps(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activ
         value, eager_state[:] = update(eager_state, xs, ts)
         return jax.block_until_ready(value)
 
-    start = time.perf_counter()
+    start = now()
     compiled = jax.jit(update).lower(jit_state, xs, ts).compile()
-    compile_seconds = time.perf_counter() - start
+    compile_seconds = now() - start
 
     def jitted() -> Any:
         value, new = compiled(jit_state, xs, ts)

@@ -3,7 +3,10 @@
 Candidates doing the same work are timed round-robin in one process (A B C, B C A, C A B, ...) so
 that drift of a shared machine (other processes, frequency changes) hits all of them alike; the
 figure reported is the median of the samples, with the quartiles as the spread. Python's cyclic
-garbage collector stays on, as users run it, but is emptied before every sample.
+garbage collector stays on, as users run it, but is emptied before every sample; the objects of
+the imported libraries are frozen first (``gc.freeze`` in ``__main__``), or every full collection
+would rescan torch's and JAX's hundreds of thousands of objects and charge that to whichever
+framework allocates the most Python objects.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ class Samples:
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 _clock = time.process_time
+
+
+def now() -> float:
+    """The current reading of the clock in use (for one-off measurements such as compile times)."""
+    return _clock()
 
 
 def use_clock(name: str) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from . import peers
 from .config import HIPS, NUMPY, OURS, TORCH, Config
 from .report import Result
-from .timing import compare
+from .timing import compare, now
 
 DIMENSION = 100
 
@@ -60,14 +60,12 @@ def torch_hessians(x: np.ndarray) -> dict[str, Callable[[], Any]]:
 
 
 def jax_hessians(x: np.ndarray) -> tuple[dict[str, Callable[[], Any]], float]:
-    import time
-
     jax = peers.jax()
     hessian = jax.hessian(rosenbrock)
     xj = jax.device_put(x)
-    start = time.perf_counter()
+    start = now()
     compiled = jax.jit(hessian).lower(xj).compile()
-    seconds = time.perf_counter() - start
+    seconds = now() - start
     return ({"jax eager": lambda: jax.block_until_ready(hessian(xj)),
              "jax jit": lambda: jax.block_until_ready(compiled(xj))}, seconds)
 

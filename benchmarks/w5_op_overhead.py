@@ -14,7 +14,7 @@ import numpy as np
 from . import peers
 from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, TORCH, Config
 from .report import Result
-from .timing import compare
+from .timing import compare, now
 
 TARGET = 2.5
 
@@ -98,14 +98,12 @@ def _array_chain(np_like: Any, shift: Any, scale: Any, ops: int) -> Callable[[An
 
 
 def jax_chains(x: np.ndarray, shift: np.ndarray, scale: np.ndarray, ops: int) -> tuple[Any, Any, float]:
-    import time
-
     jax = peers.jax()
     grad = jax.grad(_array_chain(jax.numpy, jax.device_put(shift), jax.device_put(scale), ops))
     xj = jax.device_put(x)
-    start = time.perf_counter()
+    start = now()
     compiled = jax.jit(grad).lower(xj).compile()
-    seconds = time.perf_counter() - start
+    seconds = now() - start
     return (lambda: jax.block_until_ready(grad(xj))), (lambda: jax.block_until_ready(compiled(xj))), seconds
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from . import peers
 from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, TORCH, Config
 from .report import Result
-from .timing import check_steps, compare
+from .timing import check_steps, compare, now
 
 BATCH, SIZE, CLASSES, LR = 64, 8, 10, 0.05
 CONVS = ((1, 8, 1, 1), (8, 16, 2, 1))  # (in channels, out channels, stride, padding), 3x3 kernels
@@ -153,8 +153,6 @@ def torch_step(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> S
 
 
 def jax_steps(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> tuple[Step, Step, float]:
-    import time
-
     jax = peers.jax()
     jnp, lax = jax.numpy, jax.lax
 
@@ -181,9 +179,9 @@ def jax_steps(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> tu
         value, eager_state[:] = update(eager_state, xj, yj)
         return jax.block_until_ready(value)
 
-    start = time.perf_counter()
+    start = now()
     compiled = jax.jit(update).lower(jit_state, xj, yj).compile()
-    seconds = time.perf_counter() - start
+    seconds = now() - start
 
     def jitted() -> Any:
         value, jit_state[:] = compiled(jit_state, xj, yj)
