@@ -72,10 +72,11 @@ def _explicit(terms: list[str], output: str, operands) -> tuple[list[str], str]:
     if not any("..." in t for t in terms):
         return terms, output
     spare = [c for c in string.ascii_letters if c not in set("".join(terms) + output)]
-    counts = [np.ndim(x) - len(t.replace("...", "")) for t, x in zip(terms, operands)]
-    width = max(c for t, c in zip(terms, counts) if "..." in t)
+    counts = [np.ndim(x) - len(t.replace("...", "")) for t, x in zip(terms, operands, strict=True)]
+    width = max(c for t, c in zip(terms, counts, strict=True) if "..." in t)
     letters = "".join(spare[:width])
-    return [t.replace("...", letters[width - c:]) for t, c in zip(terms, counts)], output.replace("...", letters)
+    spelled = [t.replace("...", letters[width - c:]) for t, c in zip(terms, counts, strict=True)]
+    return spelled, output.replace("...", letters)
 
 
 def _einsum_vjp(i, g, out, *operands, subscripts):
