@@ -56,7 +56,10 @@ def line_search(f: Callable[[Any], Any], x: Any, direction: Any, fun: float | No
     d = np.asarray(direction, dtype=float).reshape(-1)
     if d.size != x.size:
         raise ValueError(f"line_search: direction has {d.size} entries, x has {x.size}")
-    fg: ValueGrad = lambda z: value_and_grad(f, z, shape)
+    def fg(z: np.ndarray) -> tuple[float, np.ndarray]:
+        with np.errstate(all="ignore"):  # trial points outside f's domain give nan/inf: a step too long
+            return value_and_grad(f, z, shape)
+
     x = x.reshape(-1)
     nfev = 0
     if fun is None or grad is None:
