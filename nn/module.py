@@ -209,6 +209,21 @@ class Module:
         for _, buffer in self.named_buffers():
             yield buffer
 
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every sub-module and then this one (e.g. a custom initialisation).
+
+        >>> import nn
+        >>> def zero_biases(m):
+        ...     if isinstance(m, nn.Linear):
+        ...         nn.init.zeros_(m.bias)
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU()).apply(zero_biases)
+        >>> model[0].bias.tolist()
+        [0.0, 0.0, 0.0]
+        """
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
     # ----------------------------------------------------------------- modes and gradients
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout on, batch norm on batch statistics) for this module and its children."""
@@ -320,7 +335,10 @@ class Module:
                                  "(nothing was changed): " + "; ".join(problems))
         for name, value in arrays.items():
             target = entries[name]
-            target.data = np.array(value, dtype=target.dtype, copy=True)
+            if target.data.flags.writeable:
+                np.copyto(target.data, value, casting="unsafe")  # in place, like PyTorch's copy_
+            else:
+                target.data = np.array(value, dtype=target.dtype, copy=True)
             target._version += 1
         return LoadResult(missing, unexpected)
 
