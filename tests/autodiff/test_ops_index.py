@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, basic_indices, integer_array_indices
 
 import autodiff as ad
 
@@ -90,3 +93,25 @@ def test_an_empty_list_selects_nothing_like_numpy():
     assert out.shape == x.data[[]].shape == (0, 3)
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+
+
+@given(data=st.data(), shape=array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4))
+def test_generated_basic_indices(data, shape):
+    index = data.draw(basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    x = np.random.default_rng(0).standard_normal(shape)
+    out = ad.tensor(x)[index]
+    np.testing.assert_array_equal(out.data, x[index])
+    assert ad.gradcheck(lambda t: t[index] * 2.0, [x])
+
+
+@given(data=st.data(), shape=array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+def test_generated_integer_array_indices_accumulate(data, shape):
+    result_shapes = array_shapes(min_dims=1, max_dims=2, max_side=4)
+    index = data.draw(integer_array_indices(shape, result_shape=result_shapes))
+    x = ad.tensor(np.zeros(shape), requires_grad=True)
+    out = x[index]
+    cotangent = np.random.default_rng(1).standard_normal(out.shape)
+    out.backward(cotangent)
+    expected = np.zeros(shape)
+    np.add.at(expected, index, cotangent)
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)

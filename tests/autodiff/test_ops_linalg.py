@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import autodiff as ad
 
@@ -127,3 +130,23 @@ def test_dot_and_outer_follow_numpy():
         np.testing.assert_allclose(ad.dot(ad.tensor(x), ad.tensor(y)).data, np.dot(x, y), rtol=1e-12)
     x, y = RNG.standard_normal((2, 2)), RNG.standard_normal(3)
     np.testing.assert_allclose(ad.outer(ad.tensor(x), ad.tensor(y)).data, np.outer(x, y), rtol=1e-12)
+
+
+@st.composite
+def matmul_shapes(draw):
+    """Any pair numpy's matmul accepts: vectors or (broadcast) stacks of matrices, sizes 0 to 3."""
+    n, k, m = (draw(st.integers(0, 3)) for _ in range(3))
+    batches = draw(mutually_broadcastable_shapes(num_shapes=2, max_dims=2, min_side=1, max_side=3))
+    a_vector, b_vector = draw(st.booleans()), draw(st.booleans())
+    a = (k,) if a_vector else batches.input_shapes[0] + (n, k)
+    b = (k,) if b_vector else batches.input_shapes[1] + (k, m)
+    return a, b
+
+
+@given(shapes=matmul_shapes(), seed=st.integers(0, 2**32 - 1))
+def test_matmul_on_generated_shapes(shapes, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    out = ad.matmul(ad.tensor(a), ad.tensor(b))
+    np.testing.assert_allclose(out.data, np.matmul(a, b), rtol=1e-12, atol=1e-12)
+    assert ad.gradcheck(ad.matmul, [a, b], atol=1e-6, rtol=1e-5)

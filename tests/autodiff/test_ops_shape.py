@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes
 
 import autodiff as ad
 
@@ -70,3 +73,21 @@ def test_tensor_shape_methods_match_the_functions():
         assert method.shape == function.shape
         np.testing.assert_array_equal(method.data, function.data)
         assert method.requires_grad
+
+
+@given(data=st.data(), shape=array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))
+def test_generated_permutations_and_reshapes(data, shape):
+    x = np.random.default_rng(2).standard_normal(shape)
+    axes = tuple(data.draw(st.permutations(range(len(shape)))))
+    assert ad.gradcheck(lambda t: ad.transpose(t, axes) * 3.0, [x])
+    np.testing.assert_array_equal(ad.transpose(ad.tensor(x), axes).data, np.transpose(x, axes))
+    flat = ad.reshape(ad.tensor(x, requires_grad=True), (-1,))
+    assert flat.shape == (x.size,)
+    if shape:
+        axis = st.integers(-len(shape), len(shape) - 1)
+        a, b = data.draw(axis), data.draw(axis)
+        np.testing.assert_array_equal(ad.swapaxes(ad.tensor(x), a, b).data, np.swapaxes(x, a, b))
+        assert ad.gradcheck(lambda t: ad.swapaxes(t, a, b) * 2.0, [x])
+    new_axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    np.testing.assert_array_equal(ad.expand_dims(ad.tensor(x), new_axis).data, np.expand_dims(x, new_axis))
+    assert ad.gradcheck(lambda t: ad.squeeze(ad.expand_dims(t, new_axis), axis=new_axis) * 2.0, [x])
