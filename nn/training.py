@@ -118,7 +118,9 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X:
     y_batch)``, backward, step. The history maps ``"loss"`` and each metric to one value per epoch
     (averaged over the epoch's batches, as measured during training), plus ``"val_loss"`` and
     ``"val_<metric>"`` when ``validation=(X_val, y_val)`` is given (measured in eval mode). Inputs
-    are cast to the model's parameter dtype (so float32 models stay float32).
+    are cast to the model's parameter dtype (so float32 models stay float32). The epoch loss is the
+    sample-weighted mean of the batch losses, so ``loss_fn`` should average over its batch (the
+    default ``reduction="mean"``). For regression pass ``metrics=()`` (accuracy means classes).
 
     >>> import nn, optim
     >>> X, y = nn.datasets.make_xor()
