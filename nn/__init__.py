@@ -16,6 +16,7 @@ from .init import manual_seed
 from .layers import (
     GELU,
     BatchNorm1d,
+    BatchNorm2d,
     Conv2d,
     Dropout,
     Embedding,
@@ -38,7 +39,8 @@ from .training import accuracy, evaluate, fit
 
 __all__ = [
     "Module", "Parameter", "StateDictError", "LoadResult", "Sequential", "ModuleList", "ModuleDict",
-    "Linear", "Embedding", "Identity", "Conv2d", "MaxPool2d", "Flatten", "BatchNorm1d", "LayerNorm",
+    "Linear", "Embedding", "Identity", "Conv2d", "MaxPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d",
+    "LayerNorm",
     "Dropout",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",

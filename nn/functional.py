@@ -116,7 +116,10 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> T
 def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None, weight: Any = None,
                bias: Any = None, training: bool = False, momentum: float | None = 0.1, eps: float = 1e-5,
                num_batches_tracked: Tensor | None = None) -> Tensor:
-    """Normalise x (N, C) or (N, C, L) per channel: batch statistics when training, running ones otherwise.
+    """Normalise x (N, C, ...) per channel C: batch statistics when training, running ones otherwise.
+
+    (N, C) and (N, C, L) are BatchNorm1d's inputs, (N, C, H, W) BatchNorm2d's; the statistics are
+    taken over every axis but the channel axis.
 
     In training mode the running statistics are updated in place (no gradient): ``running =
     (1 - momentum)·running + momentum·batch`` with the unbiased batch variance, or the cumulative
@@ -128,12 +131,12 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None, 
     [-1.0, 1.0]
     """
     ndim = np.ndim(x)
-    if ndim not in (2, 3):
-        raise ShapeError(f"batch_norm expects an input of shape (N, C) or (N, C, L), got {np.shape(x)}")
-    axes = (0,) if ndim == 2 else (0, 2)
-    channel_shape = (-1,) if ndim == 2 else (-1, 1)
+    if ndim < 2:
+        raise ShapeError(f"batch_norm expects an input of shape (N, C, ...), got {np.shape(x)}")
+    axes = (0,) + tuple(range(2, ndim))
+    channel_shape = (-1,) + (1,) * (ndim - 2)
     if training:
-        count = np.shape(x)[0] * (1 if ndim == 2 else np.shape(x)[2])
+        count = math.prod(np.shape(x)[a] for a in axes)
         if count < 2:
             raise ValueError(f"batch_norm in training mode needs more than one value per channel, got input "
                              f"of shape {np.shape(x)}")

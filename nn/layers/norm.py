@@ -49,16 +49,33 @@ class BatchNorm1d(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
+    _input_ndims: tuple[int, ...] = (2, 3)
+    _input_shapes = "(N, C) or (N, C, L)"
+
     def forward(self, x: Any) -> Tensor:
-        if np.ndim(x) >= 2 and np.shape(x)[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}) got an input with {np.shape(x)[1]} channels "
-                             f"(shape {np.shape(x)})")
+        name = f"{type(self).__name__}({self.num_features})"
+        if np.ndim(x) not in self._input_ndims:
+            raise ValueError(f"{name} expects an input of shape {self._input_shapes}, got {np.shape(x)}")
+        if np.shape(x)[1] != self.num_features:
+            raise ValueError(f"{name} got an input with {np.shape(x)[1]} channels (shape {np.shape(x)})")
         use_batch_statistics = self.training or self.running_mean is None
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             use_batch_statistics, self.momentum, self.eps, self.num_batches_tracked)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Per-channel normalisation of images (N, C, H, W), statistics over N, H and W; see BatchNorm1d.
+
+    >>> import autodiff as ad, nn
+    >>> nn.BatchNorm2d(3)(ad.randn(4, 3, 5, 5, rng=0)).shape
+    (4, 3, 5, 5)
+    """
+
+    _input_ndims = (4,)
+    _input_shapes = "(N, C, H, W)"
 
 
 class LayerNorm(Module):

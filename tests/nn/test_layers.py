@@ -16,6 +16,7 @@ from tests.nn.helpers import module_gradcheck
     (lambda: nn.Conv2d(1, 2, (2, 3), stride=(1, 2), padding=(1, 0), rng=0), (1, 1, 4, 5)),
     (lambda: nn.BatchNorm1d(3), (5, 3)),
     (lambda: nn.BatchNorm1d(2), (4, 2, 3)),
+    (lambda: nn.BatchNorm2d(2), (2, 2, 3, 2)),
     (lambda: nn.LayerNorm(4), (3, 4)),
     (lambda: nn.LayerNorm((2, 3)), (2, 2, 3)),
     (lambda: nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 2, rng=1)), (4, 2)),
@@ -114,6 +115,8 @@ def test_batchnorm_cumulative_average_and_errors(rng):
         bn(np.zeros((1, 2)))
     with pytest.raises(ValueError, match="channels"):
         bn(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        nn.BatchNorm2d(2)(np.zeros((4, 2)))
 
 
 def test_layernorm_normalises_each_sample(rng):

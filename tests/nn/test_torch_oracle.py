@@ -43,6 +43,7 @@ def compare(ours, theirs, x, rng, grad_input=True):
      (2, 2, 7, 7)),
     (lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (6, 3)),
     (lambda: nn.BatchNorm1d(3, momentum=None), lambda: torch.nn.BatchNorm1d(3, momentum=None), (4, 3, 5)),
+    (lambda: nn.BatchNorm2d(2, momentum=0.3), lambda: torch.nn.BatchNorm2d(2, momentum=0.3), (3, 2, 4, 5)),
     (lambda: nn.LayerNorm((2, 3)), lambda: torch.nn.LayerNorm((2, 3)), (4, 2, 3)),
     (lambda: nn.GELU(), lambda: torch.nn.GELU(), (3, 4)),
     (lambda: nn.GELU("tanh"), lambda: torch.nn.GELU("tanh"), (3, 4)),
