@@ -337,8 +337,8 @@ def demo(dataset: str = "moons", epochs: int | None = None, out: str | Path = "a
     except ImportError as error:
         print(f"note: {error}; skipped loss.png and decision_boundary.png", file=sys.stderr)
     # the graph of one small batch: retain_graph=True keeps it whole after backward for the picture
-    batch = model(ad.tensor(X[:4]))
-    loss = loss_fn(batch, ad.tensor(y[:4]))
+    batch = model(ad.tensor(X[:4], name="X (4 points)"))
+    loss = loss_fn(batch, ad.tensor(y[:4], name="labels"))
     loss.name = "loss"
     model.zero_grad()
     loss.backward(retain_graph=True)
