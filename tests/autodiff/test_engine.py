@@ -382,3 +382,41 @@ def test_mixed_partials_of_a_two_variable_function():
     gyx = ad.gradients(gy, x)[0].item()
     expected = np.exp(1.5 * -0.5) * (1 + 1.5 * -0.5) + 6 * 1.5 * 0.25
     assert gxy == pytest.approx(expected, rel=1e-12) and gyx == pytest.approx(expected, rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- graph shapes
+@pytest.mark.parametrize(("f", "expected"), [
+    (lambda x: (x * x).sum(), [2.0, 4.0]), (lambda x: x @ x, [2.0, 4.0]),
+    (lambda x: ad.maximum(x, x).sum(), [1.0, 1.0]), (lambda x: ad.einsum("i,i->", x, x), [2.0, 4.0]),
+    (lambda x: ad.concatenate([x, x * 2.0]).sum(), [3.0, 3.0]),
+    (lambda x: ad.stack([x, x]).sum(), [2.0, 2.0]),
+])
+def test_the_same_tensor_in_several_input_slots(f, expected):
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    np.testing.assert_array_equal(ad.gradients(f(x), x)[0].data, expected)
+
+
+def test_gradients_with_respect_to_an_intermediate_and_to_the_output_itself():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    gh, gx = ad.gradients((h * h).sum(), [h, x])
+    np.testing.assert_array_equal(gh.data, [6.0, 12.0])
+    np.testing.assert_array_equal(gx.data, [18.0, 36.0])
+    k = x * 3.0
+    np.testing.assert_array_equal(ad.gradients(k, k, grad_outputs=np.array([1.0, 5.0]))[0].data, [1.0, 5.0])
+
+
+def test_batched_cotangents_pass_hooks_and_functions():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    seen = []
+    h.register_hook(lambda g: seen.append(g.shape))
+    (jac,) = ad.gradients(Cube.apply(h), x, grad_outputs=np.eye(2), is_grads_batched=True)
+    np.testing.assert_array_equal(jac.data, np.diag(3.0 * 4.0 * np.array([1.0, 4.0]) * 2.0))
+    assert seen == [(2, 2)]
+
+
+def test_cotangent_tensor_is_differentiable_under_create_graph():
+    x, v = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([1.0, 1.0], requires_grad=True)
+    (g,) = ad.gradients(x * x, x, grad_outputs=v, create_graph=True)  # g = 2 x v
+    np.testing.assert_array_equal(ad.gradients(g.sum(), v)[0].data, [2.0, 4.0])
