@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -85,3 +86,20 @@ class FlatOptimizer(Optimizer):
 
     def _iterate(self, closure, params, start) -> Any:
         raise NotImplementedError
+
+    def _backtrack(self, params: list[Tensor], start: np.ndarray, direction: np.ndarray, value: float,
+                   slope: float, value_at: Callable[[], float]) -> bool:
+        """Armijo: halve α from ``lr`` until value_at(start + αd) ≤ value + c₁α·slope; else restore."""
+        group, state = self.param_groups[0], self._state
+        alpha = group["lr"]
+        for _ in range(group["max_backtracks"]):
+            set_flat(params, start + alpha * direction)
+            trial = value_at()
+            state["func_evals"] += 1
+            if math.isfinite(trial) and trial <= value + group["c1"] * alpha * slope:
+                state.update(n_iter=state["n_iter"] + 1, message="step taken", alpha=alpha)
+                return True
+            alpha *= 0.5
+        set_flat(params, start)
+        state["message"] = "no step length gave sufficient decrease (at a minimum to rounding?)"
+        return False

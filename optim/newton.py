@@ -65,19 +65,8 @@ class Newton(FlatOptimizer):
             return loss
         direction, state["damping"] = found
         slope = float(grad @ direction)
-        alpha = group["lr"]
-        for _ in range(group["max_backtracks"]):
-            set_flat(params, start + alpha * direction)
-            trial = float(call_closure(closure, "Newton", record=False).data.reshape(()))
-            state["func_evals"] += 1
-            if math.isfinite(trial) and trial <= f0 + group["c1"] * alpha * slope:
-                state["n_iter"] += 1
-                state["message"] = "step taken"
-                state["alpha"] = alpha
-                return loss
-            alpha *= 0.5
-        set_flat(params, start)
-        state["message"] = "no step length gave sufficient decrease (at a minimum to rounding?)"
+        self._backtrack(params, start, direction, f0, slope,
+                        lambda: float(call_closure(closure, "Newton", record=False).data.reshape(())))
         return loss
 
 
@@ -101,7 +90,6 @@ class _ResidualOptimizer(FlatOptimizer):
 
     def _cost(self, closure, params) -> float:
         values = np.asarray(self._residuals(closure, params, record=False).data, dtype=float)
-        self._state["func_evals"] += 1
         return 0.5 * float(np.sum(values * values))
 
 
@@ -128,7 +116,6 @@ class GaussNewton(_ResidualOptimizer):
         super().__init__(params, dict(lr=lr, c1=c1, max_backtracks=max_backtracks))
 
     def _iterate(self, closure, params, start) -> Any:
-        group = self.param_groups[0]
         state = self._state
         r, values, jac = self._linearise(closure, params)
         cost = 0.5 * float(values @ values)
@@ -137,17 +124,7 @@ class GaussNewton(_ResidualOptimizer):
         if not slope < 0:
             state["message"] = "zero gradient: nothing to do"
             return r
-        alpha = group["lr"]
-        for _ in range(group["max_backtracks"]):
-            set_flat(params, start + alpha * direction)
-            trial = self._cost(closure, params)
-            if math.isfinite(trial) and trial <= cost + group["c1"] * alpha * slope:
-                state["n_iter"] += 1
-                state["message"] = "step taken"
-                return r
-            alpha *= 0.5
-        set_flat(params, start)
-        state["message"] = "no step length gave sufficient decrease"
+        self._backtrack(params, start, direction, cost, slope, lambda: self._cost(closure, params))
         return r
 
 
@@ -181,6 +158,7 @@ class LevenbergMarquardt(_ResidualOptimizer):
         for _ in range(group["max_tries"]):
             set_flat(params, start + levenberg_marquardt_direction(values, jac, mu))
             trial = self._cost(closure, params)
+            state["func_evals"] += 1
             if math.isfinite(trial) and trial < cost:
                 state["mu"] = max(mu / 10, 1e-20)
                 state["n_iter"] += 1

@@ -213,40 +213,14 @@ def _search(run: _Run, d: np.ndarray, previous_fun: float | None, c1: float, c2:
     return search
 
 
-def _bfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9) -> None:
-    # H₀ = I, not rescaled (as scipy): with an overlong first guess every line search interpolates,
-    # which is much faster on ill-conditioned problems than accepting short unit steps
-    n = run.x.size
-    inverse = np.eye(n)
+def _quasi_newton(run: _Run, c1: float, c2: float, direction: Callable[[np.ndarray], np.ndarray],
+                  update: Callable[[np.ndarray, np.ndarray, float], None], reset: Callable[[], None]) -> None:
+    """The loop BFGS and L-BFGS share: d = -H∇f, a strong Wolfe step, then update H from (s, y)."""
     previous_fun = None
     while run.running():
-        d = -inverse @ run.grad
+        d = direction(run.grad)
         if not float(run.grad @ d) < 0:  # lost positive definiteness: restart from steepest descent
-            inverse, d = np.eye(n), -run.grad
-        search = _search(run, d, previous_fun, c1, c2)
-        if search.alpha == 0.0:
-            return run.fail("line search failed: " + search.message)
-        s = search.alpha * d
-        y = search.grad - run.grad
-        previous_fun = run.fun
-        run.accept(run.x + s, search.fun, search.grad)
-        sy = float(s @ y)
-        if sy <= 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
-            continue  # curvature condition failed: skip the update
-        rho = 1.0 / sy
-        hy = inverse @ y
-        # H ← (I - ρsyᵀ) H (I - ρysᵀ) + ρssᵀ, expanded
-        inverse = inverse - rho * (np.outer(s, hy) + np.outer(hy, s)) \
-            + (rho * rho * float(y @ hy) + rho) * np.outer(s, s)
-
-
-def _lbfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9, history: int = 10) -> None:
-    pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=history)
-    previous_fun = None
-    while run.running():
-        d = two_loop(run.grad, pairs)
-        if not float(run.grad @ d) < 0:
-            pairs.clear()
+            reset()
             d = -run.grad
         search = _search(run, d, previous_fun, c1, c2)
         if search.alpha == 0.0:
@@ -256,8 +230,34 @@ def _lbfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9, history: int = 10) -> N
         previous_fun = run.fun
         run.accept(run.x + s, search.fun, search.grad)
         sy = float(s @ y)
-        if sy > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
-            pairs.append((s, y, 1.0 / sy))
+        if sy > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):  # else the curvature test failed
+            update(s, y, sy)
+
+
+def _bfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9) -> None:
+    # H₀ = I, not rescaled (as scipy): with an overlong first guess every line search interpolates,
+    # which is much faster on ill-conditioned problems than accepting short unit steps
+    n = run.x.size
+    inverse = [np.eye(n)]
+
+    def update(s: np.ndarray, y: np.ndarray, sy: float) -> None:
+        rho = 1.0 / sy
+        h = inverse[0]
+        hy = h @ y
+        # H ← (I - ρsyᵀ) H (I - ρysᵀ) + ρssᵀ, expanded
+        inverse[0] = (h - rho * (np.outer(s, hy) + np.outer(hy, s))
+                      + (rho * rho * float(y @ hy) + rho) * np.outer(s, s))
+
+    def reset() -> None:
+        inverse[0] = np.eye(n)
+
+    _quasi_newton(run, c1, c2, lambda g: -inverse[0] @ g, update, reset)
+
+
+def _lbfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9, history: int = 10) -> None:
+    pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=history)
+    _quasi_newton(run, c1, c2, lambda g: two_loop(g, pairs),
+                  lambda s, y, sy: pairs.append((s, y, 1.0 / sy)), pairs.clear)
 
 
 def two_loop(grad: np.ndarray, pairs: Any) -> np.ndarray:
