@@ -71,8 +71,10 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
         roots.append(y)
         cotangents.append(_initial_cotangent(y, gy, create_graph, nb, "gradients()"))
     wanted = {id(x): None for x in inputs}
+    # when every input was made by an op, nodes recorded before the oldest of them cannot lead to one
+    horizon = min(x._seq for x in inputs) if all(x._op is not None for x in inputs) else 0
     found = _run(roots, cotangents, create_graph if retain_graph is None else retain_graph,
-                 create_graph, wanted, nb) if roots else wanted
+                 create_graph, wanted, nb, horizon) if roots else wanted
     results = []
     for i, x in enumerate(inputs):
         g = found[id(x)]
@@ -107,30 +109,33 @@ def _initial_cotangent(root: Tensor, gradient: Any, create_graph: bool, nb: int,
 
 
 def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph: bool,
-         wanted: dict[int, Any] | None, nb: int) -> dict[int, Any]:
+         wanted: dict[int, Any] | None, nb: int, horizon: int = 0) -> dict[int, Any]:
     """Push cotangents from ``roots`` to every input they depend on.
 
     Nodes are processed newest first (by ``_seq``, the order they were recorded in): a node's
-    consumers were all recorded after it, so when it is popped its cotangent is complete. Leaves
-    are settled at the end. ``wanted`` (id -> None) collects cotangents instead of accumulating
-    into ``.grad``; ``nb`` is the number of leading batch axes of the cotangents.
+    consumers were all recorded after it, so when it is popped its cotangent is complete. A node's
+    cotangent waits in its ``_pending`` slot; leaves' cotangents wait in a dict (leaves may be
+    shared between threads) and are settled at the end. ``wanted`` (id -> None) collects
+    cotangents instead of accumulating into ``.grad``; ``nb`` counts leading batch axes. Nodes
+    recorded before ``horizon`` cannot lead to anything wanted and are not visited (nor are leaves,
+    when a horizon is given).
     """
-    pending: dict[int, Any] = {}
-    shared: set[int] = set()  # cotangents a VJP passed through unchanged, maybe held twice
     heap: list[tuple[int, Tensor]] = []
+    leaf_pending: dict[int, Any] = {}
     leaves: list[Tensor] = []
+    shared: set[int] = set()  # cotangents a VJP passed through unchanged, maybe held twice
     for root, g in zip(roots, cotangents):
-        _deliver(root, g, pending, heap, leaves)
+        _deliver(root, g, heap, leaf_pending, leaves)
         shared.add(id(g))
     anomaly = ANOMALY.enabled
     clock = MUTATIONS.clock
-    get_pending = pending.get
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph  # the backward pass is recorded only for create_graph
     try:
         while heap:
             t = heappop(heap)[1]
-            g = pending.pop(id(t))
+            g = t._pending
+            t._pending = None
             op = t._op
             inputs = t._inputs
             if inputs is None:
@@ -153,11 +158,8 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 out, args = t, inputs
             else:
                 out, args = t.data, t._input_data
-            i = -1
-            for a in inputs:
-                i += 1
-                if not isinstance(a, Tensor) or not a.requires_grad:
-                    continue
+            for i in t._positions:
+                a = inputs[i]
                 vjp = vjps[i]
                 if vjp is None:
                     raise RuntimeError(f"{op.name!r} is not differentiable with respect to its input {i}")
@@ -169,20 +171,29 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                     gi = unbroadcast(gi, shape, nb) if not nb or gi.shape[nb:] != shape else gi
                 if anomaly:
                     check_finite(gi, f"backward of {op.name!r} (cotangent of its input {i})")
-                key = id(a)
-                previous = get_pending(key)
-                if previous is not None:
-                    pending[key] = previous + gi
-                elif a._op is None:
-                    pending[key] = gi
-                    leaves.append(a)
+                if a._op is None:  # a leaf
+                    if horizon:
+                        continue
+                    key = id(a)
+                    previous = leaf_pending.get(key)
+                    if previous is None:
+                        leaf_pending[key] = gi
+                        leaves.append(a)
+                    else:
+                        leaf_pending[key] = previous + gi
                 else:
-                    pending[key] = gi
-                    heappush(heap, (-a._seq, a))
+                    previous = a._pending
+                    if previous is None:
+                        if a._seq < horizon:
+                            continue
+                        a._pending = gi
+                        heappush(heap, (-a._seq, a))
+                    else:
+                        a._pending = previous + gi
             if not retain_graph:
                 t._inputs = t._input_data = None
         for leaf in leaves:
-            g = pending.pop(id(leaf))
+            g = leaf_pending[id(leaf)]
             if leaf._hooks is not None:
                 g = _run_hooks(leaf, g, create_graph)
             if wanted is None:
@@ -191,19 +202,24 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 wanted[id(leaf)] = g
     finally:
         GRAD_MODE.enabled = previous_mode
+        for _, t in heap:  # after an error: no cotangent may linger for the next backward
+            t._pending = None
     return wanted if wanted is not None else {}
 
 
-def _deliver(t: Tensor, g: Any, pending: dict[int, Any], heap: list, leaves: list[Tensor]) -> None:
+def _deliver(t: Tensor, g: Any, heap: list, leaf_pending: dict[int, Any], leaves: list[Tensor]) -> None:
     """Hand a root's cotangent to the pass (roots may repeat: their cotangents add up)."""
-    key = id(t)
-    if key in pending:
-        pending[key] = pending[key] + g
-    elif t._op is None:
-        pending[key] = g
-        leaves.append(t)
+    if t._op is None:
+        key = id(t)
+        if key in leaf_pending:
+            leaf_pending[key] = leaf_pending[key] + g
+        else:
+            leaf_pending[key] = g
+            leaves.append(t)
+    elif t._pending is not None:
+        t._pending = t._pending + g
     else:
-        pending[key] = g
+        t._pending = g
         heappush(heap, (-t._seq, t))
 
 

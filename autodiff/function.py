@@ -86,5 +86,6 @@ class Function:
         out = data_of(out)
         if any(ctx.needs_input_grad) and GRAD_MODE.enabled:
             op = Op(cls.__name__, cls.forward, _FunctionVJPs(cls, ctx))
-            return Tensor._record(out, op, args, [data_of(a) for a in args], {})
+            positions = tuple(i for i, needed in enumerate(ctx.needs_input_grad) if needed)
+            return Tensor._record(out, op, args, [data_of(a) for a in args], {}, positions)
         return Tensor._wrap(out)

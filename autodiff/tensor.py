@@ -64,7 +64,7 @@ class Tensor:
 
     __slots__ = (
         "data", "requires_grad", "grad", "name",
-        "_op", "_inputs", "_input_data", "_params", "_seq", "_version", "_stamp", "_hooks", "_retains_grad",
+        "_op", "_inputs", "_input_data", "_params", "_positions", "_seq", "_pending", "_version", "_stamp", "_hooks", "_retains_grad",
         "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
@@ -81,6 +81,7 @@ class Tensor:
         self._inputs = None
         self._input_data = None
         self._params = None
+        self._pending = None
         self._version = 0
         self._stamp = 0
         self._hooks = None
@@ -100,6 +101,7 @@ class Tensor:
         t._inputs = None
         t._input_data = None
         t._params = None
+        t._pending = None
         t._version = 0
         t._stamp = 0
         t._hooks = None
@@ -107,7 +109,8 @@ class Tensor:
         return t
 
     @classmethod
-    def _record(cls, data: np.ndarray, op: Any, inputs: Sequence, input_data: Sequence, params: dict) -> Tensor:
+    def _record(cls, data: np.ndarray, op: Any, inputs: Sequence, input_data: Sequence, params: dict,
+                positions: tuple[int, ...]) -> Tensor:
         """The output of a recorded op: a node of the graph (internal fast path)."""
         t = cls.__new__(cls)
         if type(data) is not np.ndarray:
@@ -120,7 +123,9 @@ class Tensor:
         t._inputs = inputs
         t._input_data = input_data
         t._params = params
+        t._positions = positions  # the inputs that require grad
         t._seq = next(_RECORD_ORDER)
+        t._pending = None
         t._version = 0
         t._stamp = MUTATIONS.clock
         t._hooks = None

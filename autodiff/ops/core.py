@@ -107,50 +107,66 @@ def _constant(value: Any) -> Any:
 _NO_PARAMS: dict = {}  # shared by every node of an op without static parameters; never mutated
 
 
+_FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)  # which inputs of a node need a cotangent
+
+
 def _unary(op: Op, names: list[str]) -> Callable[..., Any]:
     forward = op.forward
 
-    def function(x: Any, *static: Any, **params: Any) -> Any:
-        if static:
-            _bind(op, names, static, params)
+    def run(x: Any, *, _params: dict = _NO_PARAMS) -> Any:
         if not isinstance(x, Tensor):
-            return forward(x, **params)
+            return forward(x, **_params)
         x_data = x.data
         try:
-            out = forward(x_data, **params)
+            out = forward(x_data, **_params) if _params else forward(x_data)
         except ValueError as error:
             raise _shape_error(op, [x_data], error) from error
         if ANOMALY.enabled:
             check_finite(out, f"forward of {op.name!r}")
         if x.requires_grad and GRAD_MODE.enabled:
-            return _record(out, op, (x,), (x_data,), params or _NO_PARAMS)
+            return _record(out, op, (x,), (x_data,), _params, _FIRST)
         return _wrap(out)
 
-    return function
+    return run if not names else _with_static(op, names, run)
 
 
 def _binary(op: Op, names: list[str]) -> Callable[..., Any]:
     forward = op.forward
 
-    def function(x: Any, y: Any, *static: Any, **params: Any) -> Any:
-        if static:
-            _bind(op, names, static, params)
+    def run(x: Any, y: Any, *, _params: dict = _NO_PARAMS) -> Any:
         x_tensor = isinstance(x, Tensor)
         y_tensor = isinstance(y, Tensor)
         if not (x_tensor or y_tensor):
-            return forward(x, y, **params)
+            return forward(x, y, **_params)
         x_data = x.data if x_tensor else (np.asarray(x) if type(x) in _SEQUENCES else x)
         y_data = y.data if y_tensor else (np.asarray(y) if type(y) in _SEQUENCES else y)
         try:
-            out = forward(x_data, y_data, **params)
+            out = forward(x_data, y_data, **_params) if _params else forward(x_data, y_data)
         except ValueError as error:
             raise _shape_error(op, [x_data, y_data], error) from error
         if ANOMALY.enabled:
             check_finite(out, f"forward of {op.name!r}")
-        if ((x_tensor and x.requires_grad) or (y_tensor and y.requires_grad)) and GRAD_MODE.enabled:
+        x_grad = x_tensor and x.requires_grad
+        y_grad = y_tensor and y.requires_grad
+        if (x_grad or y_grad) and GRAD_MODE.enabled:
+            positions = _BOTH if x_grad and y_grad else _FIRST if x_grad else _SECOND
             return _record(out, op, (x if x_tensor else x_data, y if y_tensor else y_data),
-                                  (x_data, y_data), params or _NO_PARAMS)
+                           (x_data, y_data), _params, positions)
         return _wrap(out)
+
+    return run if not names else _with_static(op, names, run)
+
+
+def _with_static(op: Op, names: list[str], run: Callable[..., Any]) -> Callable[..., Any]:
+    """The public function of an op with static parameters (given by position or keyword)."""
+
+    count = len(op.vjps)
+
+    def function(*args: Any, **params: Any) -> Any:
+        if len(args) > count:
+            _bind(op, names, args[count:], params)
+            args = args[:count]
+        return run(*args, _params=params or _NO_PARAMS)
 
     return function
 
@@ -187,7 +203,8 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
         check_finite(out, f"forward of {op.name!r}")
     if recording and GRAD_MODE.enabled:
         inputs = tuple(a if isinstance(a, Tensor) else d for a, d in zip(args, datas))
-        return _record(out, op, inputs, datas, params)
+        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad)
+        return _record(out, op, inputs, datas, params, positions)
     return _wrap(out)
 
 
