@@ -12,7 +12,23 @@ from typing import Any
 from .optimizer import Optimizer
 
 
-class LRScheduler:
+class _Scheduler:
+    """What every schedule has: the last learning rates, and a state dict (everything but the optimizer)."""
+
+    _last_lr: list[float]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates set by the last ``step``, one per group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.__dict__.update(state_dict)
+
+
+class LRScheduler(_Scheduler):
     """Base: remembers each group's initial lr and sets ``group["lr"] = lr_at(epoch, initial)``."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -37,16 +53,6 @@ class LRScheduler:
         for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             group["lr"] = self.lr_at(self.last_epoch, base_lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates set by the last ``step``, one per group."""
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
 
 
 class StepLR(LRScheduler):
@@ -111,7 +117,7 @@ class CosineAnnealingLR(LRScheduler):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_Scheduler):
     """Multiply lr by ``factor`` once the monitored metric has not improved for ``patience`` epochs.
 
     Improvement means ``metric < best·(1 - threshold)`` (mode "min", threshold_mode "rel"),
@@ -178,12 +184,3 @@ class ReduceLROnPlateau:
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
