@@ -264,7 +264,7 @@ def cmd_minimize(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- demo
-DEMO_EPOCHS = {"moons": 150, "circles": 150, "xor": 150, "spirals": 400}
+DEMO_EPOCHS = {"moons": 60, "circles": 60, "xor": 60, "spirals": 200}
 
 
 def _dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -101,13 +101,17 @@ def decision_boundary(predict: Callable[[np.ndarray], Any], X: Any, y: Any, path
         ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
         fig.colorbar(filled, ax=ax, label="P(class 1)")
     else:
+        from matplotlib.colors import ListedColormap
+
         classes = scores.argmax(axis=1).reshape(gx.shape)
         k = scores.shape[1]
-        ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.35)
+        palette = ListedColormap([COLORS[i % len(COLORS)] for i in range(k)])
+        ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=palette, alpha=0.35)
     labels = np.unique(y)
-    cmap = {0: "#2166ac", 1: "#b2182b"} if len(labels) <= 2 else None
+    binary = scores.ndim == 1 or scores.shape[1] == 1
+    two = {0: "#2166ac", 1: "#b2182b"} if binary and len(labels) <= 2 else None
     for i, label in enumerate(labels):
-        color = cmap[i] if cmap else COLORS[i % len(COLORS)]
+        color = two[i] if two else COLORS[i % len(COLORS)]
         mask = y == label
         ax.scatter(X[mask, 0], X[mask, 1], s=16, color=color, edgecolor="k", linewidth=0.4,
                    label=f"class {label:g}" if np.issubdtype(type(label), np.number) else f"class {label}")
