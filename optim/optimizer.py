@@ -201,4 +201,4 @@ def _restore(value: Any, p: Tensor, name: str, like_params: bool) -> Any:
         if like_params and array.shape != p.shape and array.ndim != 0:
             raise ValueError(f"state {name!r} has shape {array.shape}, the parameter has shape {p.shape}")
         return array
-    return value
+    return copy.deepcopy(value)

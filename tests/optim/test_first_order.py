@@ -190,3 +190,26 @@ def test_load_state_dict_checks():
     bad = {"state": {0: {"momentum_buffer": np.zeros(3)}}, "param_groups": opt.state_dict()["param_groups"]}
     with pytest.raises(ValueError, match="shape"):
         opt.load_state_dict(bad)
+
+
+def test_hand_checked_rmsprop_and_adagrad_first_steps():
+    # RMSprop: s = (1 - α)g² = 0.01·9, p -= lr·g/(√s + ε) = 0.01·3/0.3
+    np.testing.assert_allclose(_one_step(optim.RMSprop, [1.0], [3.0], lr=0.01, eps=0.0), [0.9])
+    # Adagrad, two steps of g = 2: s = 4 then 8; p = 1 - 0.1·2/2 - 0.1·2/√8
+    np.testing.assert_allclose(_one_step(optim.Adagrad, [1.0], [2.0], steps=2, lr=0.1, eps=0.0),
+                               [1 - 0.1 - 0.2 / np.sqrt(8)])
+    # AdamW, first step: p·(1 - lr·wd) - lr·sign(g)
+    np.testing.assert_allclose(_one_step(optim.AdamW, [2.0], [-1.0], lr=0.1, weight_decay=0.5, eps=0.0),
+                               [2.0 * 0.95 + 0.1])
+
+
+def test_works_with_nn_parameters_and_float32():
+    nn = pytest.importorskip("nn")
+    layer = nn.Linear(3, 2, dtype=np.float32)
+    opt = optim.Adam(layer.parameters(), lr=0.1)
+    loss = (layer(ad.tensor(X.astype(np.float32))) ** 2).mean()
+    loss.backward()
+    before = layer.weight.data.copy()
+    opt.step()
+    assert layer.weight.dtype == np.float32 and opt.state[layer.weight]["exp_avg"].dtype == np.float32
+    assert not np.array_equal(before, layer.weight.data)

@@ -66,3 +66,16 @@ def test_hand_checked_step_lr():
 def test_scheduler_needs_an_optimizer():
     with pytest.raises(TypeError, match="Optimizer"):
         lr_scheduler.StepLR(object(), step_size=1)
+
+
+def test_scheduler_state_dict_round_trip():
+    opt = optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    sched = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    for _ in range(3):
+        sched.step()
+    saved = sched.state_dict()
+    assert "optimizer" not in saved and saved["last_epoch"] == 3
+    other = lr_scheduler.StepLR(opt, step_size=5, gamma=0.9)
+    other.load_state_dict(saved)
+    other.step()
+    assert other.get_last_lr() == [0.25]

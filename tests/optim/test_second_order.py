@@ -209,3 +209,26 @@ def test_levenberg_marquardt_adapts_mu():
     opt = optim.LevenbergMarquardt([p], damping=1.0)
     opt.step(lambda: p[0] * ad.exp(-p[1] * T) - DATA)
     assert opt.state[p]["mu"] < 1.0  # a successful step shrinks the damping
+
+
+def test_lbfgs_state_dict_round_trip_continues():
+    def run(split):
+        w = ad.tensor([-1.2, 1.0], requires_grad=True)
+        opt = optim.LBFGS([w], max_iter=3, history_size=4)
+
+        def closure():
+            opt.zero_grad()
+            loss = (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2
+            loss.backward()
+            return loss
+
+        for i in range(4):
+            if i == 2 and split:
+                saved = opt.state_dict()
+                opt = optim.LBFGS([w], max_iter=3, history_size=4)
+                opt.load_state_dict(saved)
+                saved["state"][0]["old_dirs"].clear()  # the loaded state is a copy
+            opt.step(closure)
+        return w.data.copy()
+
+    np.testing.assert_array_equal(run(split=True), run(split=False))
