@@ -77,10 +77,13 @@ def _start(value: Any, connected: bool, position: int, who: str) -> Tensor:
             f"{who}: argument {position} has dtype {data.dtype}; derivatives need floating-point input "
             f"(pass 3.0 rather than 3, or x.astype(float))"
         )
-    if connected and isinstance(value, Tensor) and value.requires_grad:
-        with enable_grad():
-            return _identity(value)
-    return Tensor(data, requires_grad=True)
+    # always a recorded node, never a leaf: the backward pass then stops at it (the engine skips
+    # what was recorded before the nodes it is asked about), so graphs that f closes over or that
+    # made the outer tensor are neither walked nor freed
+    source = value if connected and isinstance(value, Tensor) and value.requires_grad else Tensor(
+        data, requires_grad=True)
+    with enable_grad():
+        return _identity(source)
 
 
 def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
@@ -303,7 +306,10 @@ def _transposed(out: Tensor, xs: Sequence[Tensor]) -> tuple[Tensor | None, list[
     """A dummy cotangent u and, recorded, uᵀ∂out/∂xᵢ for each input (None where out ignores xᵢ)."""
     if not out.requires_grad:
         return None, [None] * len(xs)
-    u = Tensor(np.zeros_like(out.data), requires_grad=True)  # its value never matters: uᵀJ is linear
+    # u's value never matters (uᵀJ is linear in u); recording it as a node lets the second backward
+    # pass skip everything recorded before it: f's forward graph leads only to the primals
+    with enable_grad():
+        u = _identity(Tensor(np.zeros_like(out.data), requires_grad=True))
     pulled = gradients(out, list(xs), grad_outputs=u, retain_graph=True, create_graph=True, allow_unused=True)
     return u, [g if g is not None and g.requires_grad else None for g in pulled]
 

@@ -269,6 +269,23 @@ def test_a_jacobian_penalty_is_differentiable_in_the_other_arguments(rng):
     np.testing.assert_allclose(W.grad.data, ad.numerical_grad(penalty, W0, method="richardson"), atol=1e-9)
 
 
+def test_derivatives_wrt_a_recorded_node_leave_the_older_graph_alone():
+    # the pass stops at the wanted node: what was recorded before it is neither visited nor freed,
+    # so an inner transform (fresh identity node) never consumes the graph of an outer computation
+    x = ad.tensor([0.5, 1.0], requires_grad=True)
+    older = ad.sin(x)
+    middle = older * 2.0
+    (g,) = ad.gradients((middle ** 2).sum(), middle)  # retain_graph=False
+    np.testing.assert_allclose(g.data, 2 * middle.data)
+    (again,) = ad.gradients(older.sum(), x)  # still there; this pass frees it
+    np.testing.assert_allclose(again.data, np.cos(x.data))
+    # f closes over a tensor whose graph is gone: the transform's pass never goes there
+    inner = ad.grad(lambda v: (v * older).sum())(np.ones(2))
+    np.testing.assert_allclose(inner.data, older.data)
+    np.testing.assert_allclose(ad.hessian(lambda v: (v ** 2 * older).sum())(np.ones(2)).data,
+                               np.diag(2 * older.data))
+
+
 def test_transforms_work_under_no_grad():
     with ad.no_grad():
         assert float(ad.grad(lambda x: x ** 2)(3.0)) == 6.0
