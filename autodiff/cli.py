@@ -113,7 +113,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     out = expression(*inputs)
     if not isinstance(out, ad.Tensor) or not out.requires_grad:
         raise UsageError(f"{args.expression!r} does not depend on its variables")
-    out.name = "f"
+    if all(out is not t for t in inputs):  # "x" alone: the output is the input, keep its name
+        out.name = "f"
     retain_grads(out)
     out.backward(retain_graph=True)
     print(f"f = {args.expression} = {_format(out.item()).strip()}")
@@ -131,6 +132,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- check
 def cmd_check(args: argparse.Namespace) -> int:
+    with np.errstate(all="ignore"):  # a formula outside its domain shows nan in the table, not warnings
+        return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
     expression = _expression(args.expression)
     point = _point(args.at, expression, "--at")
     f = expression.on_vector
