@@ -1,11 +1,12 @@
 """Function transforms on the tape: grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp (JAX's names).
 
-Each transform calls ``f`` on fresh nodes that require grad, then asks the engine for derivatives
-with respect to those nodes (``ad.gradients``). Two rules make the transforms nest freely:
+Each transform calls ``f`` on fresh nodes (identity ops, recorded), then asks the engine for
+derivatives with respect to those nodes (``ad.gradients``); the backward pass stops there, since
+nothing recorded before them can lead to them. Two rules make the transforms nest freely:
 
 * **Outside any recording context** (no enclosing transform, no argument that is a Tensor
-  requiring grad) the fresh nodes are new leaves, the backward pass is not recorded, and results
-  hold no graph.
+  requiring grad) the fresh nodes hang off new leaves, the backward pass is not recorded, and
+  results hold no graph.
 * **Inside one** (an enclosing transform is differentiating through this call, or an argument is a
   Tensor that requires grad), each fresh node is an identity op applied to the outer tensor, and
   the backward pass is recorded (``create_graph=True``). The results are then differentiable
