@@ -1,18 +1,21 @@
 """Convolution and pooling over images laid out (N, C, H, W): conv2d and max_pool2d.
 
-No Python loop runs over pixels. The forward of ``conv2d`` is im2col by stride tricks: a strided
-window view of the (padded) input, contracted with the weight by one ``tensordot`` (one BLAS
-matrix product). Its two VJPs are themselves ops, and the three are each other's VJPs, because
-convolution is bilinear:
+No Python loop runs over pixels. The forward of ``conv2d`` is im2col followed by one BLAS matrix
+product: the columns (C·kh·kw, N·OH·OW) are filled by one strided-slice copy per kernel offset
+(kh·kw copies of whole arrays), which is several times faster than reshaping a
+``sliding_window_view``. Its two VJPs are themselves ops, and the three are each other's VJPs,
+because convolution is bilinear:
 
     y = conv2d(x, w)                     ∂/∂x: conv2d_transpose(g, w)    ∂/∂w: conv2d_weight(x, g)
     z = conv2d_transpose(dy, w)          ∂/∂dy: conv2d(g, w)              ∂/∂w: conv2d_weight(g, dy)
     k = conv2d_weight(x, dy)             ∂/∂x: conv2d_transpose(dy, g)   ∂/∂dy: conv2d(x, g)
 
-so gradients of any order work. The transposed convolution scatters window contributions back
-with one loop over the kernel offsets (kh·kw steps of whole-array adds, not pixels).
+so gradients of any order work. The transposed convolution adds the columns back (col2im) with
+the same loop over kernel offsets. A first-order backward costs two matrix products and one
+im2col of x (recomputed: VJPs receive only the op's inputs and output).
 
-``max_pool2d`` routes each window's cotangent to the position of its maximum (the first one on
+``max_pool2d`` reads its windows through ``sliding_window_view`` (a reshape when the windows tile
+the image) and routes each window's cotangent to the position of its maximum (the first one on
 ties, as PyTorch does). That routing (a scatter) and its adjoint (a gather of the same positions)
 are a pair of ops that are each other's VJPs, so pooling is differentiable to any order too (its
 derivative with respect to the input positions is zero almost everywhere).
@@ -40,11 +43,14 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 
 def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    """x (..., H, W) with ``padding`` rows and columns of ``value`` on each side (x itself if none)."""
     ph, pw = padding
     if ph == 0 and pw == 0:
         return x
-    widths = [(0, 0)] * (np.ndim(x) - 2) + [(ph, ph), (pw, pw)]
-    return np.pad(x, widths, constant_values=value)
+    h, w = x.shape[-2:]
+    padded = np.full(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    padded[..., ph: ph + h, pw: pw + w] = x
+    return padded
 
 
 def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
@@ -91,23 +97,13 @@ def _slices(i: int, j: int, out_hw: tuple[int, int], stride: tuple[int, int]) ->
     return (Ellipsis, slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
 
 
-def _zero_padded(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
-    ph, pw = padding
-    if ph == 0 and pw == 0:
-        return x
-    h, w = x.shape[-2:]
-    padded = np.zeros(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    padded[..., ph: ph + h, pw: pw + w] = x
-    return padded
-
-
 def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
             op: str) -> tuple[np.ndarray, tuple[int, int]]:
     """x (N, C, H, W) -> columns (C·kh·kw, N·OH·OW): one copy per kernel offset, channel-major."""
     n, c, h, w = x.shape
     out_hw = (_out_size(h, kernel[0], stride[0], padding[0], op),
               _out_size(w, kernel[1], stride[1], padding[1], op))
-    padded = _zero_padded(x, padding)
+    padded = _pad(x, padding)
     cols = np.empty((c, kernel[0], kernel[1], n) + out_hw, dtype=x.dtype)
     for i in range(kernel[0]):  # a loop over kernel offsets, never over pixels
         for j in range(kernel[1]):
