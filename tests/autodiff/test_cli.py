@@ -158,3 +158,18 @@ def test_demo_finishes_without_dot_writing_the_dot_file(capsys, tmp_path, monkey
     assert "apt-get install graphviz" in err and f"dot -Tsvg {tmp_path / 'graph.dot'}" in err
     assert (tmp_path / "loss.png").read_bytes().startswith(PNG)
     assert (tmp_path / "decision_boundary.png").read_bytes().startswith(PNG)
+
+
+def test_graph_of_a_lone_variable_keeps_its_name(capsys):
+    status, out, _ = run(capsys, "graph", "x", "--at", "x=1")
+    assert status == 0 and "df/dx = 1" in out and "<b>x</b>" in out
+
+
+def test_without_matplotlib_plots_are_refused_with_how_to_install(capsys, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes `import matplotlib.figure` fail
+    with pytest.raises(SystemExit) as info:
+        main(["taylor", "exp(x)", "--at", "x=0", "--plot", str(tmp_path / "t.png")])
+    assert info.value.code == 2
+    assert "pip install" in capsys.readouterr().err and not (tmp_path / "t.png").exists()
