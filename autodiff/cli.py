@@ -348,7 +348,8 @@ def demo(dataset: str = "moons", epochs: int | None = None, out: str | Path = "a
     loss.name = "loss"
     model.zero_grad()
     loss.backward(retain_graph=True)
-    graph = draw_graph(loss, model=model, title=f"one step of training on 4 points of {dataset}")
+    graph = draw_graph(loss, model=model, rankdir="TB",
+                       title=f"one step of training on 4 points of {dataset}")
     written.append(_write_graph(graph, out / "graph.svg"))
     print("wrote " + ", ".join(str(p) for p in written))
     return float(accuracy)

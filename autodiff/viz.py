@@ -364,7 +364,7 @@ def _values_text(prefix: str, array: np.ndarray) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:.4g}"
+    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0
 
 
 def _short(value: Any) -> str:
