@@ -235,3 +235,9 @@ def test_without_dot_rendering_says_how_to_install_it_and_to_dot_still_works(tmp
     assert save_graph(graph, tmp_path / "g.dot").read_text().startswith("digraph")
     with pytest.raises(ValueError, match="format"):
         save_graph(graph, tmp_path / "g.txt")
+
+
+@needs_dot
+def test_the_picture_shows_inline_in_jupyter():
+    bundle = draw_graph(tiny()[2])._repr_mimebundle_()
+    assert ET.fromstring(bundle["image/svg+xml"]).tag.endswith("svg")
