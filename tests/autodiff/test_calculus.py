@@ -230,3 +230,12 @@ def test_auto_falls_back_where_a_jet_recurrence_divides_by_zero():
     # x^2.5 at 0: the power recurrence divides by x₀ = 0, yet the first coefficients are 0
     assert np.isnan(ad.taylor(lambda x: x ** 2.5, 0.0, 2, method="jet")).any()
     np.testing.assert_array_equal(ad.taylor(lambda x: x ** 2.5, 0.0, 2), [0.0, 0.0, 0.0])
+
+
+def test_taylor_of_a_derivative_is_the_differentiated_series():
+    # jets also run through the recorded backward pass of an inner transform: (f')ₖ = (k+1)·cₖ₊₁
+    f = lambda x: ad.exp(ad.sin(x)) * ad.tanh(x)
+    c = ad.taylor(f, 0.3, 7)
+    np.testing.assert_allclose(ad.taylor(ad.grad(f), 0.3, 6, method="jet"), np.arange(1, 8) * c[1:], rtol=1e-12)
+    np.testing.assert_allclose(ad.taylor(ad.grad(ad.grad(f)), 0.3, 5, method="jet"),
+                               np.arange(1, 7) * np.arange(2, 8) * c[2:], rtol=1e-11)
