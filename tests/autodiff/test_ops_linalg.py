@@ -150,3 +150,44 @@ def test_matmul_on_generated_shapes(shapes, seed):
     out = ad.matmul(ad.tensor(a), ad.tensor(b))
     np.testing.assert_allclose(out.data, np.matmul(a, b), rtol=1e-12, atol=1e-12)
     assert ad.gradcheck(ad.matmul, [a, b], atol=1e-6, rtol=1e-5)
+
+
+@st.composite
+def einsum_problems(draw):
+    """Random explicit or implicit subscripts over letters a-d (repeats, one-operand sums, outer
+    products, scalars), optionally with '...' on some operands, and operand shapes that fit."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    count = draw(st.integers(1, 3))
+    terms = [draw(st.text("abcd", max_size=3)) for _ in range(count)]
+    ellipsis_shape = draw(st.sampled_from([None, (2,), (2, 1)]))
+    with_ellipsis = [ellipsis_shape is not None and draw(st.booleans()) for _ in terms]
+    shapes = []
+    for term, has in zip(terms, with_ellipsis, strict=True):
+        lead = ellipsis_shape[len(ellipsis_shape) - draw(st.integers(0, len(ellipsis_shape))):] if has else ()
+        shapes.append(tuple(lead) + tuple(sizes[c] for c in term))
+    subscripts = ",".join(("..." if has else "") + t for t, has in zip(terms, with_ellipsis, strict=True))
+    if draw(st.booleans()):  # explicit output: distinct letters from the inputs, in any order
+        letters = sorted(set("".join(terms)))
+        output = "".join(draw(st.permutations(letters))[: draw(st.integers(0, len(letters)))])
+        subscripts += "->" + ("..." if any(with_ellipsis) else "") + output
+    return subscripts, shapes
+
+
+@given(problem=einsum_problems(), seed=st.integers(0, 2**32 - 1))
+def test_einsum_on_generated_subscripts(problem, seed):
+    subscripts, shapes = problem
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    f = lambda *xs: ad.einsum(subscripts, *xs)  # noqa: E731
+    np.testing.assert_allclose(f(*[ad.tensor(a) for a in arrays]).data, np.einsum(subscripts, *arrays),
+                               rtol=1e-12, atol=1e-12)
+    assert ad.gradcheck(f, arrays, atol=1e-6, rtol=1e-5), subscripts
+    assert ad.gradgradcheck(f, arrays, atol=1e-5, rtol=1e-4), subscripts
+    inputs = [ad.tensor(a, requires_grad=True) for a in arrays]
+    out = f(*inputs)
+    cotangents = rng.standard_normal((2,) + out.shape)
+    batched = ad.gradients(out, inputs, grad_outputs=cotangents, is_grads_batched=True, retain_graph=True)
+    for k in range(2):
+        rows = ad.gradients(out, inputs, grad_outputs=cotangents[k], retain_graph=True)
+        for b, r in zip(batched, rows, strict=True):
+            np.testing.assert_allclose(b.data[k], r.data, rtol=1e-10, atol=1e-12, err_msg=subscripts)
