@@ -67,7 +67,9 @@ RULE_CASES = {
     + ad.clip(x, None, 0.1) + ad.where(x > 0, x ** 2, x),
     "shape": lambda x: (ad.stack([x, x * x, ad.sin(x)]).reshape((3, 1)).T[0, 1:] ** 2).sum()
     + ad.concatenate([ad.expand_dims(x, 0), ad.broadcast_to(x * 2, (2,))]).mean()
-    + ad.squeeze(ad.expand_dims(x, 0) * 1.0),
+    + ad.squeeze(ad.expand_dims(x, 0) * 1.0)
+    + (ad.swapaxes(ad.stack([ad.stack([x, x * x])]), 0, 1)[1, 0] * x).astype("float64"),
+    "derivative graph": ad.grad(lambda x: (ad.stack([x, x * x, ad.sin(x)])[1:] ** 3).sum()),
     "reductions": lambda x: ad.logsumexp(ad.stack([x, 2 * x, x * x])) + ad.max(ad.stack([x, -x, x ** 2]))
     + ad.min(ad.stack([x, 1.0 - x])) + ad.var(ad.stack([x, x * x, 3.0])) + ad.std(ad.stack([x, x * x, 3.0]))
     + ad.norm(ad.stack([x, 1.0])),
