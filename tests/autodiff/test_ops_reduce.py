@@ -115,7 +115,7 @@ def test_out_of_range_axis_names_the_op_and_the_axis(name):
     with pytest.raises(ad.ShapeError) as error:
         getattr(ad, name)(x, axis=2)
     message = str(error.value)
-    assert name in message and "axis 2" in message and "(2, 3)" in message.replace("dimension 2", "(2, 3)")
+    assert name in message and "axis 2" in message and "(2, 3)" in message
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "max"])
