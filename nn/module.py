@@ -267,6 +267,7 @@ class Module:
             if param.data.dtype != dtype:
                 param.data = param.data.astype(dtype)
                 param.grad = None
+                param._version += 1  # a graph that saved the old values can no longer backward through it
         for module in self.modules():
             for name, buffer in module._buffers.items():
                 if buffer is not None and np.issubdtype(buffer.dtype, np.floating) and buffer.dtype != dtype:
