@@ -254,17 +254,8 @@ def cmd_minimize(args: argparse.Namespace) -> int:
             plot.contour_paths(expression.on_vector, {args.method: path}, args.plot, names=names,
                                title=f"{args.method} on {args.expression}")
         else:
-            span = max(np.ptp(path[:, 0]), 1.0)
-            grid = np.linspace(path[:, 0].min() - 0.3 * span, path[:, 0].max() + 0.3 * span, 400)
-            fig = plot.figure(size=(7, 4.6))
-            ax = fig.axes[0]
-            ax.plot(grid, expression(grid), color="k", lw=2, label=f"f({names[0]})")
-            ax.plot(path[:, 0], [float(expression(p)) for p in path[:, 0]], "-o", color="#d62728",
-                    label=f"{args.method} iterates ({len(path) - 1} steps)")
-            ax.set(xlabel=names[0], ylabel="f", title=f"{args.method} on {args.expression}")
-            ax.grid(alpha=0.3)
-            ax.legend()
-            plot.save(fig, args.plot)
+            plot.line_path(lambda xs: expression(xs), {args.method: path[:, 0]}, args.plot, name=names[0],
+                           title=f"{args.method} on {args.expression}")
         print(f"wrote {args.plot}")
     return 0 if result.success else 1
 

@@ -176,6 +176,26 @@ def contour_paths(f: Callable[[Any], Any], paths: Mapping[str, Any], path: str |
     return save(fig, path)
 
 
+def line_path(f: Callable[[np.ndarray], Any], paths: Mapping[str, Any], path: str | Path | None = None,
+              title: str = "Optimisation path", name: str = "x") -> Any:
+    """A function of one variable with the iterates of each optimiser (``label -> 1-D array``) on it."""
+    arrays = {label: _values(p).reshape(-1) for label, p in paths.items()}
+    points = np.concatenate(list(arrays.values()))
+    span = max(float(np.ptp(points)), 1.0)
+    xs = np.linspace(points.min() - 0.3 * span, points.max() + 0.3 * span, 400)
+    fig = figure(size=(7, 4.6))
+    ax = fig.axes[0]
+    with np.errstate(all="ignore"):
+        ax.plot(xs, _values(f(xs)), color="k", lw=2, label=f"f({name})")
+        for color, (label, iterates) in zip(COLORS[1:], arrays.items(), strict=False):
+            ax.plot(iterates, _values(f(iterates)), "-o", color=color, ms=5,
+                    label=f"{label} iterates ({len(iterates) - 1} steps)")
+    ax.set(xlabel=name, ylabel=f"f({name})", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save(fig, path)
+
+
 def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
                 polynomials: Mapping[int, Callable[[np.ndarray], Any]], path: str | Path | None = None,
                 xlim: tuple[float, float] | None = None,
