@@ -108,7 +108,10 @@ def taylor(f: Callable[..., Any], x0: Any, order: int, method: str = "auto") -> 
 
 @dataclass
 class TaylorPolynomial:
-    """p(x) = Σₖ coefficients[k]·(x - x0)ᵏ; call it on numbers, arrays or Tensors (differentiable)."""
+    """p(x) = Σₖ coefficients[k]·(x - x0)ᵏ; call it on numbers, arrays or Tensors (differentiable).
+
+    For a vector-valued f the result has shape ``x.shape + f(x0).shape``.
+    """
 
     x0: float
     coefficients: np.ndarray
@@ -121,6 +124,9 @@ class TaylorPolynomial:
         h = x - self.x0
         if not isinstance(h, Tensor):
             h = np.asarray(h)
+        value_axes = self.coefficients.ndim - 1
+        if value_axes and h.ndim:  # one polynomial per entry of f: put x's axes in front
+            h = reshape(h, tuple(h.shape) + (1,) * value_axes)
         value = self.coefficients[-1] + 0.0 * h  # Horner: (((cₙ h + cₙ₋₁) h + ...) h + c₀
         for c in self.coefficients[-2::-1]:
             value = value * h + c

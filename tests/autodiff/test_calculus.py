@@ -242,3 +242,12 @@ def test_taylor_of_a_derivative_is_the_differentiated_series():
     np.testing.assert_allclose(first, np.arange(1, 8) * c[1:], rtol=1e-12)
     np.testing.assert_allclose(ad.taylor(ad.grad(ad.grad(f)), 0.3, 5, method="jet"),
                                np.arange(1, 7) * np.arange(2, 8) * c[2:], rtol=1e-11)
+
+
+def test_taylor_polynomial_of_a_vector_function_on_a_grid():
+    p = ad.taylor_polynomial(lambda x: ad.stack([ad.exp(x), ad.sin(x)]), 0.0, 9)
+    grid = np.linspace(-0.5, 0.5, 7)
+    values = p(grid)
+    assert values.shape == (7, 2)
+    np.testing.assert_allclose(values, np.stack([np.exp(grid), np.sin(grid)], axis=-1), atol=1e-9)
+    np.testing.assert_allclose(p(0.25), [np.exp(0.25), np.sin(0.25)], atol=1e-9)
