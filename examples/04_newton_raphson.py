@@ -57,8 +57,8 @@ def main() -> None:
     second = ad.grad(ad.grad(cubic))
     constant = float(second(root)) / (2 * float(slope(root)))
     print(f"theory: the ratio tends to f''/(2f') at the root = {constant:.4f}")
-    if hasattr(optim, "newton_raphson"):
-        print(f"optim.newton_raphson gives {float(np.ravel(optim.newton_raphson(cubic, 3.0).x)[0]):.16f}")
+    if hasattr(optim, "newton_raphson"):  # the library's solver: the same iteration, with safeguards
+        print(f"optim.newton_raphson gives {float(np.ravel(optim.newton_raphson(cubic, 3.0).root)[0]):.16f}")
 
     xs = np.linspace(1.4, 3.2, 400)
     fig = plot.figure(size=(7, 4.8))
