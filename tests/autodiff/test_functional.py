@@ -426,3 +426,12 @@ def test_linear_identities_hold_at_random_points(x, v, u):
     np.testing.assert_allclose(ad.hvp(scalar_mix, (x,), (v,)).data, H @ v, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(ad.jacobian(f, vectorize=True)(x).data, J, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(ad.jacobian(f, mode="fwd", vectorize=True)(x).data, J, rtol=1e-12, atol=1e-12)
+
+
+def test_an_error_inside_f_leaves_no_nesting_behind():
+    def broken(x):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        ad.grad(broken)(1.0)
+    assert not ad.grad(lambda x: x ** 2)(3.0).requires_grad  # back outside any transform
