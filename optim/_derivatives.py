@@ -71,9 +71,8 @@ def jacobian_of(out: Tensor, inputs: list[Tensor]) -> np.ndarray:
     if not flat.requires_grad or n == 0:
         return np.zeros((m, n))
     if m <= 2 * n:
-        rows = ad.gradients(flat, inputs, grad_outputs=np.eye(m, dtype=flat.dtype), is_grads_batched=True,
-                            allow_unused=True)
-        blocks = [np.zeros((m, size)) if r is None else np.asarray(r.data, float).reshape(m, size)
+        rows = _batched_vjps(flat, inputs, m)
+        blocks = [np.zeros((m, size)) if r is None else r.reshape(m, size)
                   for r, size in zip(rows, sizes, strict=True)]
         return np.concatenate(blocks, axis=1)
     u = Tensor(np.zeros(m, dtype=flat.dtype), requires_grad=True)
@@ -82,9 +81,23 @@ def jacobian_of(out: Tensor, inputs: list[Tensor]) -> np.ndarray:
                           for piece, size in zip(pieces, sizes, strict=True)])
     if not jtu.requires_grad:  # Jᵀu recorded nothing: out is constant in the inputs
         return np.zeros((m, n))
-    (columns,) = ad.gradients(jtu, u, grad_outputs=np.eye(n, dtype=flat.dtype), is_grads_batched=True,
-                              allow_unused=True)
-    return np.zeros((m, n)) if columns is None else np.array(columns.data, dtype=float).T
+    (columns,) = _batched_vjps(jtu, [u], n)
+    return np.zeros((m, n)) if columns is None else columns.T
+
+
+CHUNK = 256  # unit cotangents per batched backward pass: bounds memory at CHUNK × (largest array)
+
+
+def _batched_vjps(out: Tensor, inputs: list[Tensor], m: int) -> list[np.ndarray | None]:
+    """eᵢᵀ ∂out/∂input for every unit vector eᵢ (i < m), as one (m, *input.shape) array per input."""
+    eye = np.eye(m, dtype=out.dtype)
+    chunks: list[tuple] = []
+    for start in range(0, m, CHUNK):
+        last = start + CHUNK >= m
+        chunks.append(ad.gradients(out, inputs, grad_outputs=eye[start: start + CHUNK], is_grads_batched=True,
+                                   retain_graph=not last, allow_unused=True))
+    return [None if parts[0] is None else np.concatenate([np.asarray(p.data, dtype=float) for p in parts])
+            for parts in zip(*chunks, strict=True)]
 
 
 def flat_gradient_and_hessian(loss: Tensor, inputs: list[Tensor]) -> tuple[np.ndarray, np.ndarray]:
