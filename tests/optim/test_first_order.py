@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autodiff as ad
 import optim
@@ -213,3 +215,30 @@ def test_works_with_nn_parameters_and_float32():
     opt.step()
     assert layer.weight.dtype == np.float32 and opt.state[layer.weight]["exp_avg"].dtype == np.float32
     assert not np.array_equal(before, layer.weight.data)
+
+
+OPTION_SPACE = {
+    "SGD": lambda d: dict(lr=d(st.floats(1e-3, 0.5)), momentum=d(st.sampled_from([0.0, 0.5, 0.9])),
+                          weight_decay=d(st.sampled_from([0.0, 0.1])), maximize=d(st.booleans())),
+    "Adam": lambda d: dict(lr=d(st.floats(1e-3, 0.2)),
+                           betas=(d(st.floats(0.0, 0.95)), d(st.floats(0.5, 0.999))),
+                           eps=d(st.sampled_from([1e-8, 1e-3])), weight_decay=d(st.sampled_from([0.0, 0.1])),
+                           amsgrad=d(st.booleans())),
+    "AdamW": lambda d: dict(lr=d(st.floats(1e-3, 0.2)), weight_decay=d(st.floats(0.0, 0.5)),
+                            amsgrad=d(st.booleans())),
+    "RMSprop": lambda d: dict(lr=d(st.floats(1e-4, 0.05)), alpha=d(st.floats(0.5, 0.99)),
+                              momentum=d(st.sampled_from([0.0, 0.7])), centered=d(st.booleans()),
+                              weight_decay=d(st.sampled_from([0.0, 0.1]))),
+    "Adagrad": lambda d: dict(lr=d(st.floats(1e-3, 0.5)), lr_decay=d(st.sampled_from([0.0, 0.1])),
+                              initial_accumulator_value=d(st.sampled_from([0.0, 0.5]))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTION_SPACE))
+@given(data=st.data())
+def test_random_options_match_pytorch(name, data):
+    torch = pytest.importorskip("torch")
+    kwargs = OPTION_SPACE[name](data.draw)
+    ours = run_ours(getattr(optim, name), kwargs, steps=6)
+    theirs = run_torch(torch, name, kwargs, steps=6)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
