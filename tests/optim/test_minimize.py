@@ -121,8 +121,7 @@ def test_newton_solves_a_quadratic_in_one_step():
     np.testing.assert_allclose(result.x, np.linalg.solve(A50, B50), rtol=1e-9)
 
 
-@pytest.mark.parametrize("name, f, x0", [PROBLEMS[0], PROBLEMS[5], PROBLEMS[7]],
-                         ids=["rosenbrock", "beale", "quadratic50"])
+@pytest.mark.parametrize("name, f, x0", PROBLEMS, ids=[p[0] for p in PROBLEMS])
 def test_quasi_newton_iterations_within_twice_scipy(name, f, x0):
     so = pytest.importorskip("scipy.optimize")
     # at scipy's default gradient tolerance (L-BFGS-B cannot reach 1e-8 on the 50-d quadratic)
