@@ -22,7 +22,8 @@ def _call(f: Callable[..., Any], x: np.ndarray, shape: tuple[int, ...], what: st
     with ad.enable_grad():
         y = f(xt)
     if not isinstance(y, Tensor):
-        y = Tensor(np.asarray(y, dtype=float))
+        raise TypeError(f"{what} returned a {type(y).__name__}, expected a Tensor built from autodiff ops "
+                        "(numpy functions and float() cut the graph, so there would be no derivative)")
     if not np.issubdtype(y.dtype, np.floating):
         raise TypeError(f"{what} must return floating-point values, got dtype={y.dtype}")
     return xt, y

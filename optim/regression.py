@@ -152,7 +152,8 @@ def curve_fit(model: Callable[..., Any], xdata: Any, ydata: Any, p0: Any, sigma:
     def residuals(p: Tensor) -> Tensor:
         prediction = model(x, *[p[i] for i in range(p0.size)])
         if not isinstance(prediction, Tensor):
-            prediction = Tensor(np.asarray(prediction, dtype=float))
+            raise TypeError(f"the model returned a {type(prediction).__name__}, expected a Tensor built from "
+                            "autodiff ops (e.g. ad.exp, not np.exp), so that it can be differentiated")
         if prediction.size != y.size:
             raise ValueError(f"the model returned {prediction.size} values for {y.size} data points")
         difference = prediction.reshape(-1) - y

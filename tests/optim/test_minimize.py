@@ -166,3 +166,10 @@ def test_non_finite_start_and_bad_arguments():
 def test_unbounded_below_is_reported():
     result = optim.minimize(lambda x: -(x ** 2).sum(), [1.0], method="newton", maxiter=50)
     assert not result.success
+
+
+def test_objective_that_cuts_the_graph_is_refused():
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        optim.minimize(lambda x: float(np.sum(np.asarray(x) ** 2)), [1.0, 2.0])
+    constant = optim.minimize(lambda x: ad.tensor(3.0), [1.0, 2.0])
+    assert constant.success and constant.nit == 0  # a constant is minimal everywhere

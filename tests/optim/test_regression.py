@@ -154,3 +154,8 @@ def test_linear_regression_errors():
         optim.linear_regression([1.0, 1.0, 1.0], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="points"):
         optim.linear_regression([1.0, 2.0], [1.0])
+
+
+def test_model_that_cuts_the_graph_is_refused():
+    with pytest.raises(TypeError, match="Tensor"):
+        optim.curve_fit(lambda x, a: np.asarray(a) * np.asarray(x), np.arange(5.0), np.arange(5.0), [1.0])
