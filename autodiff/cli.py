@@ -432,7 +432,17 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (2 for bad usage, as argparse does)."""
+    """Run the command; returns the exit status (2 for bad usage, as argparse does).
+
+    >>> main(["check", "x**3 * y", "--at", "x=2,y=0.5"])  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
+    f = x**3 * y at x=2, y=0.5
+    value 4
+    ...
+    df/dx 6 6 ...
+    df/dy 8 8 ...
+    OK: largest error ...
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
