@@ -83,9 +83,11 @@ def primitive(name: str, forward: Callable[..., Any], *vjps: VJP | None,
 
 
 def _static_parameters(forward: Callable[..., Any], inputs: int) -> list[str]:
+    if isinstance(forward, np.ufunc):  # a ufunc's keywords (out=, where=...) are not op parameters
+        return []
     try:
         return list(inspect.signature(forward).parameters)[inputs:]
-    except (TypeError, ValueError):  # numpy ufuncs have no Python signature, and no static parameters
+    except (TypeError, ValueError):  # builtins without a Python signature have no static parameters
         return []
 
 
