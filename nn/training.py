@@ -98,14 +98,15 @@ def _evaluate(model: Module, loss_fn: Any, X: Any, y: Any, functions: dict[str, 
     return result
 
 
-def _progress_bar(epochs: int, progress: bool) -> Any:
+def _progress_bar(steps: int, progress: bool) -> Any:
+    """A tqdm bar over every batch step, or None when off, not on a terminal, or tqdm is missing."""
     if not progress or not sys.stdout.isatty():
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=epochs, unit="epoch", leave=True)
+    return tqdm(total=steps, unit="batch", leave=True)
 
 
 def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X: Any, y: Any,
@@ -144,9 +145,11 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X:
     if validation is not None:
         history["val_loss"] = []
         history.update({f"val_{name}": [] for name in functions})
-    bar = _progress_bar(epochs, progress)
+    bar = _progress_bar(epochs * -(-len(X) // batch_size), progress)
     try:
-        for _ in range(epochs):
+        for epoch in range(epochs):
+            if bar is not None:
+                bar.set_description(f"epoch {epoch + 1}/{epochs}")
             model.train()
             total, sums, seen = 0.0, dict.fromkeys(functions, 0.0), 0
             for xb, yb in batches(X, y, batch_size, shuffle=shuffle, rng=gen):
@@ -160,6 +163,9 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X:
                 for name, fn in functions.items():
                     sums[name] += fn(out.data, yb) * count
                 seen += count
+                if bar is not None:  # the live loss: the epoch's running mean so far
+                    bar.set_postfix(loss=f"{total / seen:.4g}", refresh=False)
+                    bar.update(1)
             history["loss"].append(total / max(seen, 1))
             for name in functions:
                 history[name].append(sums[name] / max(seen, 1))
@@ -169,7 +175,6 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X:
                     history[f"val_{name}"].append(value)
             if bar is not None:
                 bar.set_postfix({key: f"{values[-1]:.4g}" for key, values in history.items()})
-                bar.update(1)
     finally:
         if bar is not None:
             bar.close()
