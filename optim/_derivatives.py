@@ -49,6 +49,17 @@ def value_and_grad(f: Callable[..., Any], x: np.ndarray, shape: tuple[int, ...])
     return float(y.data.reshape(())), np.zeros(x.size) if g is None else np.array(g.data, dtype=float)
 
 
+def value(f: Callable[..., Any], x: np.ndarray, shape: tuple[int, ...]) -> float:
+    """f(x) alone, recording nothing (line searches that need no slope)."""
+    with ad.no_grad():
+        y = f(Tensor(x.reshape(shape)))
+    if not isinstance(y, Tensor):
+        raise TypeError(f"the objective returned a {type(y).__name__}, expected a Tensor built from "
+                        "autodiff ops")
+    _scalar(y, "the objective")
+    return float(y.data.reshape(()))
+
+
 def value_grad_hessian(f: Callable[..., Any], x: np.ndarray,
                        shape: tuple[int, ...]) -> tuple[float, np.ndarray, np.ndarray]:
     """f(x), ∇f(x) and the Hessian ∇²f(x) (n×n, flat coordinates)."""

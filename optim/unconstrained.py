@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._damping import damped_newton_direction
-from ._derivatives import value_and_grad, value_grad_hessian
+from ._derivatives import value, value_and_grad, value_grad_hessian
 from .linesearch import LineSearchResult, armijo, strong_wolfe
 
 
@@ -58,6 +58,12 @@ class _Problem:
         self.nfev += 1
         with np.errstate(all="ignore"):
             return value_and_grad(self.f, x, self.shape)
+
+    def f_only(self, x: np.ndarray) -> tuple[float, None]:
+        """f(x) without its gradient (for backtracking when the next iterate recomputes it anyway)."""
+        self.nfev += 1
+        with np.errstate(all="ignore"):
+            return value(self.f, x, self.shape), None
 
     def fgh(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         self.nfev += 1
@@ -164,7 +170,6 @@ def _gradient_descent(run: _Run, lr: float | None = None, c1: float = 1e-4) -> N
             run.accept(x, *run.problem.fg(x))
             continue
         search = armijo(run.problem.fg, run.x, d, run.fun, run.grad, alpha0=min(2 * alpha, 1e6), c1=c1)
-        run.problem.nfev += search.nfev
         if not search.success:
             return run.fail("line search failed: " + search.message)
         alpha = search.alpha
@@ -186,8 +191,7 @@ def _newton(run: _Run, c1: float = 1e-4) -> None:
         if found is None:
             return run.fail("the Hessian is not finite or cannot be made positive definite")
         d, _ = found
-        search = armijo(run.problem.fg, run.x, d, run.fun, run.grad, alpha0=1.0, c1=c1)
-        run.problem.nfev += search.nfev
+        search = armijo(run.problem.f_only, run.x, d, run.fun, run.grad, alpha0=1.0, c1=c1)
         if not search.success:
             return run.fail("line search failed: " + search.message)
         x = run.x + search.alpha * d
@@ -209,7 +213,6 @@ def _initial_step(run: _Run, previous_fun: float | None, d: np.ndarray) -> float
 def _search(run: _Run, d: np.ndarray, previous_fun: float | None, c1: float, c2: float) -> LineSearchResult:
     search = strong_wolfe(run.problem.fg, run.x, d, run.fun, run.grad,
                           alpha0=_initial_step(run, previous_fun, d), c1=c1, c2=c2)
-    run.problem.nfev += search.nfev
     return search
 
 

@@ -173,3 +173,16 @@ def test_objective_that_cuts_the_graph_is_refused():
         optim.minimize(lambda x: float(np.sum(np.asarray(x) ** 2)), [1.0, 2.0])
     constant = optim.minimize(lambda x: ad.tensor(3.0), [1.0, 2.0])
     assert constant.success and constant.nit == 0  # a constant is minimal everywhere
+
+
+@pytest.mark.parametrize("method", ["gd", "momentum", "newton", "bfgs", "lbfgs"])
+def test_nfev_counts_every_call_of_f(method):
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return booth(x)
+
+    options = {"lr": 0.02} if method == "momentum" else {}
+    result = optim.minimize(counted, [0.0, 0.0], method=method, maxiter=50, **options)
+    assert result.nfev == len(calls)
