@@ -81,12 +81,22 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, rng: Any = None) -> Tensor:
-    """Fill with U(a, b)."""
+    """Fill with U(a, b).
+
+    >>> import autodiff as ad
+    >>> bool((uniform_(ad.zeros(3), 2.0, 3.0, rng=0).data >= 2.0).all())
+    True
+    """
     return _fill(tensor, as_rng(rng).uniform(a, b, size=tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, rng: Any = None) -> Tensor:
-    """Fill with N(mean, std²)."""
+    """Fill with N(mean, std²).
+
+    >>> import autodiff as ad
+    >>> round(float(normal_(ad.zeros(10000), 1.0, 0.1, rng=0).data.mean()), 2)
+    1.0
+    """
     return _fill(tensor, as_rng(rng).normal(mean, std, size=tensor.shape))
 
 

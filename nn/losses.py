@@ -60,7 +60,11 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean absolute error |input - target|."""
+    """Mean absolute error |input - target|.
+
+    >>> l1_loss(ad.tensor([1.0, -3.0]), [0.0, 0.0])
+    tensor(2.)
+    """
     return _reduce(ad.abs(input - _target(target, input, "l1_loss")), reduction)
 
 
@@ -129,7 +133,11 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean", label_smooth
 
 
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """-log p of the true class, given log-probabilities (N, K) and integer labels (N,)."""
+    """-log p of the true class, given log-probabilities (N, K) and integer labels (N,).
+
+    >>> round(nll_loss(ad.log(ad.tensor([[0.5, 0.5]])), [0]).item(), 6)
+    0.693147
+    """
     axis = _class_axis(input)
     targets = _class_targets(input, target, "nll_loss")
     return _reduce(-ad.sum(targets * input, axis=axis), reduction)

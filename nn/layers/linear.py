@@ -73,7 +73,12 @@ class Embedding(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer)."""
+    """Returns its input unchanged (a placeholder layer).
+
+    >>> import nn
+    >>> nn.Identity()(3.0)
+    3.0
+    """
 
     def forward(self, x: Any) -> Any:
         return x
