@@ -58,14 +58,36 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     return out if bias is None else out + bias
 
 
+def conv_padding(padding: int | tuple[int, int] | str, kernel_size: tuple[int, int],
+                 stride: int | tuple[int, int] = 1) -> int | tuple[int, int]:
+    """Resolve ``"valid"`` (no padding) and ``"same"`` (output size = input size, stride 1, odd kernels).
+
+    >>> conv_padding("same", (3, 5))
+    (1, 2)
+    """
+    if not isinstance(padding, str):
+        return padding
+    if padding == "valid":
+        return 0
+    if padding != "same":
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if stride not in (1, (1, 1)) or any(k % 2 == 0 for k in kernel_size):
+        raise ValueError(f"padding='same' needs stride 1 and odd kernel sizes, got stride {stride} and kernel "
+                         f"{tuple(kernel_size)}; give the padding as numbers instead")
+    return kernel_size[0] // 2, kernel_size[1] // 2
+
+
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: int | tuple[int, int] = 1,
-           padding: int | tuple[int, int] = 0) -> Tensor:
+           padding: int | tuple[int, int] | str = 0) -> Tensor:
     """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,).
 
+    ``padding`` is zeros on each side: an int, an (h, w) pair, ``"valid"`` or ``"same"``.
+
     >>> import autodiff as ad
-    >>> conv2d(ad.ones(1, 2, 5, 5), ad.ones(3, 2, 3, 3), padding=1).shape
+    >>> conv2d(ad.ones(1, 2, 5, 5), ad.ones(3, 2, 3, 3), padding="same").shape
     (1, 3, 5, 5)
     """
+    padding = conv_padding(padding, tuple(np.shape(weight)[-2:]), stride)
     out = _conv2d(x, weight, stride=stride, padding=padding)
     return out if bias is None else out + ad.reshape(bias, (-1, 1, 1))
 

@@ -23,6 +23,7 @@ def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
 class Conv2d(Module):
     """2-D convolution (cross-correlation) of (N, C_in, H, W) images with ``stride`` and zero ``padding``.
 
+    ``padding`` is an int, an (h, w) pair, ``"valid"`` (none) or ``"same"`` (stride 1, odd kernels).
     ``weight`` is (out_channels, in_channels, kh, kw) and ``bias`` (out_channels,), initialised as
     PyTorch does (kaiming_uniform a=√5 over fan_in = in_channels·kh·kw).
 
@@ -33,14 +34,14 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0, bias: bool = True,
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0, bias: bool = True,
                  dtype: Any = np.float64, rng: Any = None) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
+        self.padding = _pair(F.conv_padding(padding, self.kernel_size, self.stride), "padding")
         rng = init.as_rng(rng)
         self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype=dtype))
         init.kaiming_uniform_(self.weight, a=5**0.5, rng=rng)

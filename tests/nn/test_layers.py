@@ -73,6 +73,18 @@ def test_conv2d_layer_shapes_and_bias(rng):
     np.testing.assert_allclose(out.data - without_bias, bias)
 
 
+def test_conv2d_padding_names(rng):
+    x = rng.normal(size=(1, 1, 6, 7))
+    assert nn.Conv2d(1, 2, (3, 5), padding="same", rng=0)(x).shape == (1, 2, 6, 7)
+    assert nn.Conv2d(1, 2, 3, padding="valid", rng=0)(x).shape == (1, 2, 4, 5)
+    with pytest.raises(ValueError, match="odd kernel"):
+        nn.Conv2d(1, 2, 2, padding="same")
+    with pytest.raises(ValueError, match="stride 1"):
+        F.conv2d(x, np.ones((1, 1, 3, 3)), stride=2, padding="same")
+    with pytest.raises(ValueError, match="'valid' or 'same'"):
+        nn.Conv2d(1, 2, 3, padding="full")
+
+
 def test_dropout_is_off_in_eval_and_reproducible_with_a_seed(rng):
     x = ad.ones(1000)
     drop = nn.Dropout(0.25, rng=3)

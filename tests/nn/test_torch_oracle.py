@@ -39,6 +39,8 @@ def compare(ours, theirs, x, rng, grad_input=True):
      (2, 2, 7, 6)),
     (lambda: nn.Conv2d(3, 2, (2, 3), stride=(1, 2), padding=(1, 0), bias=False),
      lambda: torch.nn.Conv2d(3, 2, (2, 3), stride=(1, 2), padding=(1, 0), bias=False), (2, 3, 5, 6)),
+    (lambda: nn.Conv2d(2, 2, (3, 5), padding="same"), lambda: torch.nn.Conv2d(2, 2, (3, 5), padding="same"),
+     (1, 2, 6, 7)),
     (lambda: nn.MaxPool2d(3, stride=2, padding=1), lambda: torch.nn.MaxPool2d(3, stride=2, padding=1),
      (2, 2, 7, 7)),
     (lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (6, 3)),
