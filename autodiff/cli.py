@@ -278,10 +278,12 @@ def _dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _train(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, epochs: int,
            seed: int) -> dict[str, list[float]]:
-    """nn.fit, with its tqdm bar on a terminal; elsewhere (logs, CI) a text bar every tenth of the run."""
+    """nn.fit, with its tqdm bar on a terminal; elsewhere (logs, CI, no tqdm) a text bar every tenth of the run."""
+    import importlib.util
+
     import nn
 
-    if sys.stdout.isatty():
+    if sys.stdout.isatty() and importlib.util.find_spec("tqdm") is not None:
         return nn.fit(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=32, progress=True, rng=seed)
     history: dict[str, list[float]] = {}
     done = 0
