@@ -160,6 +160,8 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 out, args = t.data, t._input_data
             for i in t._positions:
                 a = inputs[i]
+                if horizon and (a._op is None or a._seq < horizon):
+                    continue  # cannot lead to anything wanted
                 vjp = vjps[i]
                 if vjp is None:
                     raise RuntimeError(f"{op.name!r} is not differentiable with respect to its input {i}")
@@ -172,8 +174,6 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 if anomaly:
                     check_finite(gi, f"backward of {op.name!r} (cotangent of its input {i})")
                 if a._op is None:  # a leaf
-                    if horizon:
-                        continue
                     key = id(a)
                     previous = leaf_pending.get(key)
                     if previous is None:
@@ -184,8 +184,6 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 else:
                     previous = a._pending
                     if previous is None:
-                        if a._seq < horizon:
-                            continue
                         a._pending = gi
                         heappush(heap, (-a._seq, a))
                     else:

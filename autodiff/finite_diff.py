@@ -167,7 +167,8 @@ class CheckReport:
         return all(c.passed for c in self.inputs)
 
     def __str__(self) -> str:
-        header = f"{'input':>5}  {'shape':<12} {'max abs err':>12} {'max rel err':>12}  {'at':<10} {'AD':>12} {'numeric':>12}  ok"
+        header = (f"{'input':>5}  {'shape':<12} {'max abs err':>12} {'max rel err':>12}  {'at':<10} "
+                  f"{'AD':>12} {'numeric':>12}  ok")
         lines = [f"{self.title} (atol={self.atol:g}, rtol={self.rtol:g})", header, "-" * len(header)]
         for c in self.inputs:
             lines.append(

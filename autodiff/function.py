@@ -40,7 +40,8 @@ class _FunctionVJPs:
                 self.cache = (g, grads)
             grad = self.cache[1][i]
             if grad is None:
-                raise RuntimeError(f"{self.function.__name__}.backward returned None for input {i}, which requires grad")
+                raise RuntimeError(
+                    f"{self.function.__name__}.backward returned None for input {i}, which requires grad")
             return grad if isinstance(g, Tensor) else data_of(grad)
 
         return vjp

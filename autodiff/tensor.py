@@ -64,7 +64,8 @@ class Tensor:
 
     __slots__ = (
         "data", "requires_grad", "grad", "name",
-        "_op", "_inputs", "_input_data", "_params", "_positions", "_seq", "_pending", "_version", "_stamp", "_hooks", "_retains_grad",
+        "_op", "_inputs", "_input_data", "_params", "_positions", "_seq", "_pending", "_version", "_stamp",
+        "_hooks", "_retains_grad",
         "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
@@ -436,5 +437,5 @@ class Tensor:
 
 
 # the ops and the engine build on Tensor, so they are imported once it exists
-from . import ops as _ops  # noqa: E402
+from . import ops as _ops  # noqa: E402, I001  (order matters: the engine imports the ops)
 from . import engine as _engine  # noqa: E402

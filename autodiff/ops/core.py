@@ -261,6 +261,12 @@ def unbroadcast(g: Any, shape: tuple[int, ...], batch_ndim: int = 0) -> Any:
     return g
 
 
+def broadcast_like(g: Any, shape: tuple[int, ...]) -> Any:
+    from .shape import broadcast_to  # shape.py builds on this module
+
+    return broadcast_to(g, shape)
+
+
 def normalize_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
     """Axes as a sorted tuple of *negative* numbers (so VJPs work with leading batch axes)."""
     if axis is None:
