@@ -7,7 +7,9 @@ Near the solution ∇²(½‖r‖²) = JᵀJ + Σ rᵢ∇²rᵢ ≈ JᵀJ, so th
   after a step that lowers the cost, grow it (towards short gradient steps) after one that does not.
 * **gd**: steepest descent on ½‖r‖² with Armijo backtracking (slow; for comparison).
 
-``bounds = (lower, upper)`` keeps x inside a box by projecting every trial point onto it.
+``bounds = (lower, upper)`` keeps x inside a box: variables held at a bound by the gradient are
+fixed for the step (an active set), the others take the step, and trial points are projected
+onto the box (projected Newton, Bertsekas 1982).
 These are the engines of :func:`optim.curve_fit` and of the GaussNewton/LevenbergMarquardt optimizers.
 """
 
@@ -55,6 +57,21 @@ def project(x: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None) -> np.n
     return x if bounds is None else np.clip(x, bounds[0], bounds[1])
 
 
+def free_variables(x: np.ndarray, grad: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """The variables a descent step may move: all but those on a bound that -∇ pushes outwards."""
+    if bounds is None:
+        return np.ones(x.size, dtype=bool)
+    lower, upper = bounds
+    return ~(((x <= lower) & (grad > 0)) | ((x >= upper) & (grad < 0)))
+
+
+def _on(free: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """A step of the free variables, as a full-length step (zero on the others)."""
+    full = np.zeros(free.size)
+    full[free] = step
+    return full
+
+
 def check_bounds(bounds, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """``(lower, upper)`` broadcast to x0's size; x0 must lie inside."""
     if bounds is None:
@@ -95,13 +112,15 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
         return done(False, "the residuals or their Jacobian are not finite at x0", 0)
     for nit in range(1, maxiter + 1):
         cost = 0.5 * float(r @ r)
-        grad = J.T @ r
+        full_grad = J.T @ r
+        free = free_variables(x, full_grad, bounds)
+        grad = np.where(free, full_grad, 0.0)  # the projected gradient: zero where a bound holds x
         if float(np.max(np.abs(grad), initial=0.0)) <= gtol * (1 + cost):
             return done(True, "gradient of the cost below gtol", nit - 1)
         accepted = None
         if method == "lm":
             for _ in range(60):
-                trial = project(x + levenberg_marquardt_direction(r, J, mu), bounds)
+                trial = project(x + _on(free, levenberg_marquardt_direction(r, J[:, free], mu)), bounds)
                 r_trial, J_trial = residual_and_jacobian(trial)
                 nfev += 1
                 cost_trial = 0.5 * float(r_trial @ r_trial)
@@ -113,7 +132,7 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
                 if mu > 1e20:
                     break
         else:
-            d = gauss_newton_direction(r, J) if method == "gauss-newton" else -grad
+            d = _on(free, gauss_newton_direction(r, J[:, free])) if method == "gauss-newton" else -grad
             slope = float(grad @ d)
             if not slope < 0:
                 return done(False, "the Gauss-Newton step is not a descent direction", nit - 1)

@@ -90,10 +90,26 @@ def test_covariance_matrix_sigma_matches_scipy():
     assert_covariance_close(pcov, ref_pcov)
 
 
-def test_bounds_keep_parameters_in_the_box():
-    _, model, x, y, p0, sigma = CASES[0]
-    popt, _ = optim.curve_fit(model, x, y, p0, bounds=([0, 0, 0], [10, 1.0, 10]))
-    assert popt[1] == pytest.approx(1.0)  # the unconstrained optimum has k ≈ 1.3 > 1
+BOUNDED = [(0, ([0, 0, 0], [10, 1.0, 10])), (1, ([0, 1.3, 0], [3.5, 5, 5])),
+           (2, ([0, 0, 0, 0], [10, 0.25, 10, 10]))]
+
+
+@pytest.mark.parametrize("method", ["lm", "gauss-newton"])
+@pytest.mark.parametrize("case, bounds", BOUNDED, ids=["exp_decay", "gaussian", "damped_sine"])
+def test_bounded_fit_matches_scipy_trf(case, bounds, method):
+    so = pytest.importorskip("scipy.optimize")
+    _, model, x, y, p0, sigma = CASES[case]
+    p0 = np.clip(p0, *bounds)
+    ref_popt, ref_pcov = so.curve_fit(_np(model), x, y, p0=p0, sigma=sigma, bounds=bounds,
+                                      xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    popt, pcov = optim.curve_fit(model, x, y, p0, sigma=sigma, bounds=bounds, method=method)
+    assert np.any(popt == np.asarray(bounds[0])) or np.any(popt == np.asarray(bounds[1]))  # a bound is active
+    np.testing.assert_allclose(popt, ref_popt, rtol=1e-6)
+    assert_covariance_close(pcov, ref_pcov)
+
+
+def test_initial_guess_outside_the_bounds_is_refused():
+    _, model, x, y, _, _ = CASES[0]
     with pytest.raises(ValueError, match="outside"):
         optim.curve_fit(model, x, y, [1.0, 2.0, 0.0], bounds=([0, 0, 0], [10, 1.0, 10]))
 
