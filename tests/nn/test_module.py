@@ -193,3 +193,14 @@ def test_sequential_indexing_and_containers():
 def test_requires_grad_freezes_parameters():
     layer = nn.Linear(2, 2).requires_grad_(False)
     assert not any(p.requires_grad for p in layer.parameters())
+
+
+def test_deepcopy_gives_an_independent_model():
+    import copy
+
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.BatchNorm1d(3))
+    clone = copy.deepcopy(model)
+    assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight is not model[0].weight
+    clone[0].weight.data[:] = 0.0
+    assert np.any(model[0].weight.data != 0.0)
+    assert list(clone.state_dict()) == list(model.state_dict())
