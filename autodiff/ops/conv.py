@@ -48,6 +48,8 @@ def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndar
     if ph == 0 and pw == 0:
         return x
     h, w = x.shape[-2:]
+    if value == -np.inf and np.issubdtype(x.dtype, np.integer):  # integers have no -inf: their minimum
+        value = np.iinfo(x.dtype).min
     padded = np.full(x.shape[:-2] + (h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
     padded[..., ph: ph + h, pw: pw + w] = x
     return padded

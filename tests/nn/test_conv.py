@@ -114,3 +114,8 @@ def test_max_pool2d_routes_ties_to_the_first_maximum():
 def test_max_pool2d_rejects_bad_padding():
     with pytest.raises(ValueError, match="half the kernel"):
         max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2)
+
+
+def test_max_pool2d_of_integers_with_padding():
+    x = np.arange(-8, 8).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(max_pool2d(x, 3, 2, 1), reference_pool(x.astype(float), 3, 2, 1))
