@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autodiff as ad
 import optim
@@ -141,3 +143,31 @@ def test_lagrange_bad_inputs():
         optim.lagrange(lambda v: v.sum(), lambda v: ad.stack([v[0], v[1], v[0] - v[1]]), [1.0, 2.0])
     with pytest.raises(TypeError, match="constraints"):
         optim.lagrange(lambda v: v.sum(), [1.0], [1.0, 2.0])
+
+
+@given(st.lists(st.floats(-10, 10), min_size=2, max_size=6), st.floats(-20, 20))
+def test_newton_raphson_never_raises_on_polynomials(coefficients, x0):
+    def poly(x):
+        total = 0.0 * x
+        for c in coefficients:
+            total = total * x + c
+        return total
+
+    result = optim.newton_raphson(poly, x0, maxiter=40)
+    assert result.nit <= 40 and len(result.path) <= 41
+    if result.converged:
+        assert abs(np.polyval(coefficients, result.root)) <= 1e-10 + 1e-12 * abs(result.root) ** len(coefficients)
+    else:
+        assert result.message
+
+
+@given(st.lists(st.integers(-3, 3), min_size=4, max_size=4), st.lists(st.integers(-3, 3), min_size=2, max_size=2))
+def test_linear_systems_solved_or_reported_singular(entries, rhs):
+    a = np.array(entries, dtype=float).reshape(2, 2)
+    b = np.array(rhs, dtype=float)
+    result = optim.newton_raphson(lambda v: ad.tensor(a) @ v - b, [0.5, -0.5])
+    if abs(np.linalg.det(a)) > 1e-9:
+        assert result.converged and result.nit <= 2
+        np.testing.assert_allclose(result.root, np.linalg.solve(a, b), atol=1e-9)
+    else:
+        assert result.converged == bool(np.allclose(a @ [0.5, -0.5], b)) or "singular" in result.message
