@@ -91,9 +91,12 @@ def _prod_vjp(g, out, x, axis=None, keepdims=False):  # ∂Πx/∂xᵢ = Π_{j�
     is_zero = x == 0
     nonzero_x = where(is_zero, 1.0, x)
     # xᵢ ≠ 0: Πx / xᵢ, written with the output so that it stays differentiable in a zero xⱼ (second
-    # order); xᵢ = 0: the product of the others, nonzero only when xᵢ is its slice's one zero
-    lone_zero = is_zero & (sum(is_zero, axis=axis, keepdims=True) == 1)
-    at_zero = where(lone_zero, prod(nonzero_x, axis=axis, keepdims=True), 0.0)
+    # order); xᵢ = 0: P = Π of the nonzero entries if xᵢ is its slice's one zero, (xₖ)·P if there is
+    # one other zero xₖ (0, but ∂/∂xₖ = P), else 0 (exact to second order for any number of zeros)
+    zeros = sum(is_zero, axis=axis, keepdims=True)
+    nonzero_prod = prod(nonzero_x, axis=axis, keepdims=True)
+    other_zero = sum(where(is_zero, x, 0.0), axis=axis, keepdims=True) - x  # the other zero's value
+    at_zero = where(zeros == 1, nonzero_prod, where(zeros == 2, other_zero * nonzero_prod, 0.0))
     others = where(is_zero, at_zero, _kept(out, x, axis, keepdims) / nonzero_x)
     return _spread(g, out, x, axis, keepdims) * others
 
