@@ -20,11 +20,13 @@ ties, as PyTorch does). That routing (a scatter) and its adjoint (a gather of th
 are a pair of ops that are each other's VJPs, so pooling is differentiable to any order too (its
 derivative with respect to the input positions is zero almost everywhere).
 
-Leading batch axes of a cotangent (vectorised Jacobians) are supported: the cotangent-like
-argument of each op (``x`` of conv2d, ``dy`` of the other two) may carry extra leading axes.
+Leading batch axes of a cotangent (vectorised Jacobians, ``ad.hessian``) are supported in any one
+argument of each op: its extra leading axes come first in the result.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -83,14 +85,14 @@ def _scatter_windows(cols: np.ndarray, size: tuple[int, int], stride: tuple[int,
 
 # ----------------------------------------------------------------------------- convolution
 def _check_conv(x, w, op: str) -> None:
-    if np.ndim(w) != 4:
+    if np.ndim(w) < 4:
         raise ShapeError(f"{op}: the weight must be 4-D (out_channels, in_channels, kh, kw), "
                          f"got shape {np.shape(w)}")
     if np.ndim(x) < 3:
         raise ShapeError(f"{op}: the input must be (N, C, H, W) or (C, H, W), got shape {np.shape(x)}")
-    if np.shape(x)[-3] != np.shape(w)[1]:
+    if np.shape(x)[-3] != np.shape(w)[-3]:
         raise ShapeError(f"{op}: the input has {np.shape(x)[-3]} channels (shape {np.shape(x)}) but "
-                         f"the weight expects {np.shape(w)[1]} (weight shape {np.shape(w)})")
+                         f"the weight expects {np.shape(w)[-3]} (weight shape {np.shape(w)})")
 
 
 def _slices(i: int, j: int, out_hw: tuple[int, int], stride: tuple[int, int]) -> tuple:
@@ -135,39 +137,47 @@ def _conv2d_forward(x, w, stride=1, padding=0):
     x, w = np.asarray(x), np.asarray(w)
     _check_conv(x, w, "conv2d")
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    o = w.shape[0]
+    lead, o = w.shape[:-4], w.shape[-4]  # lead: cotangent-batch axes of a weight-shaped cotangent
     cols, out_hw = _im2col(_as_batch(x), w.shape[-2:], stride, padding, "conv2d")
-    out = w.reshape(o, -1) @ cols  # W (O, C·kh·kw) @ im2col: (O, N·OH·OW)
-    return np.moveaxis(out.reshape((o, -1) + out_hw), 0, 1).reshape(x.shape[:-3] + (o,) + out_hw)
+    out = w.reshape(lead + (o, -1)) @ cols  # W (O, C·kh·kw) @ im2col: (O, N·OH·OW)
+    out = np.moveaxis(out.reshape(lead + (o, -1) + out_hw), -4, -3)  # (…, N, O, OH, OW)
+    return out.reshape(lead + x.shape[:-3] + (o,) + out_hw)
 
 
 def _conv2d_transpose_forward(dy, w, size, stride=1, padding=0):
     """The adjoint of conv2d in x: (..., O, OH, OW) -> (..., C, H, W) with (H, W) = size."""
     dy, w = np.asarray(dy), np.asarray(w)
-    if np.ndim(w) != 4 or np.ndim(dy) < 3 or np.shape(dy)[-3] != np.shape(w)[0]:
+    if np.ndim(w) < 4 or np.ndim(dy) < 3 or np.shape(dy)[-3] != np.shape(w)[-4]:
         raise ShapeError(f"conv2d_transpose: an input of shape {np.shape(dy)} does not fit "
                          f"a weight of shape {np.shape(w)}")
-    o, c = w.shape[:2]
+    lead, (o, c, kh, kw) = w.shape[:-4], w.shape[-4:]
     batch = _as_batch(dy)
     rows = np.moveaxis(batch, 1, 0).reshape(o, -1)  # (O, N·OH·OW)
-    cols = w.reshape(o, -1).T @ rows  # Wᵀ dy: (C·kh·kw, N·OH·OW)
+    cols = np.swapaxes(w.reshape(lead + (o, -1)), -1, -2) @ rows  # Wᵀ dy: (…, C·kh·kw, N·OH·OW)
+    copies = math.prod(lead)  # a batched weight gives one image per cotangent: fold them into N
+    cols = np.moveaxis(cols.reshape(copies, c * kh * kw, -1), 0, 1).reshape(c * kh * kw, -1)
     size = _pair(size, "size")
-    image = _col2im(cols, (batch.shape[0], c) + size, w.shape[-2:], dy.shape[-2:], _pair(stride, "stride"),
-                    _pair(padding, "padding"))
-    return image.reshape(dy.shape[:-3] + (c,) + size)
+    image = _col2im(cols, (copies * batch.shape[0], c) + size, (kh, kw), dy.shape[-2:],
+                    _pair(stride, "stride"), _pair(padding, "padding"))
+    return image.reshape(lead + dy.shape[:-3] + (c,) + size)
 
 
 def _conv2d_weight_forward(x, dy, kernel_size, stride=1, padding=0):
     """The adjoint of conv2d in w: Σ over batch and positions of dy ⊗ windows(x), (..., O, C, kh, kw)."""
     x, dy = np.asarray(x), np.asarray(dy)
-    kernel = _pair(kernel_size, "kernel_size")
-    cols, out_hw = _im2col(_as_batch(x), kernel, _pair(stride, "stride"), _pair(padding, "padding"),
-                           "conv2d_weight")
-    lead = dy.shape[: dy.ndim - x.ndim]  # the cotangent-batch axes of dy (vectorised Jacobians)
-    o = dy.shape[-3]
-    rows = np.moveaxis(dy.reshape(lead + (-1, o) + dy.shape[-2:]), -3, -4).reshape(lead + (o, -1))
-    grad = rows @ cols.T  # dy (…, O, N·OH·OW) @ im2colᵀ: (…, O, C·kh·kw)
-    return grad.reshape(lead + (o, x.shape[-3]) + kernel)
+    kernel, stride, padding = _pair(kernel_size, "kernel_size"), _pair(stride, "stride"), _pair(padding, "padding")
+    o, c = dy.shape[-3], x.shape[-3]
+    if dy.ndim >= x.ndim:  # cotangent-batch axes (vectorised Jacobians), if any, lead dy
+        lead = dy.shape[: dy.ndim - x.ndim]
+        cols, _ = _im2col(_as_batch(x), kernel, stride, padding, "conv2d_weight")
+        rows = np.moveaxis(dy.reshape(lead + (-1, o) + dy.shape[-2:]), -3, -4).reshape(lead + (o, -1))
+        grad = rows @ cols.T  # dy (…, O, N·OH·OW) @ im2colᵀ: (…, O, C·kh·kw)
+    else:  # they lead x (an image-shaped cotangent)
+        lead = x.shape[: x.ndim - dy.ndim]
+        cols, _ = _im2col(_as_batch(x), kernel, stride, padding, "conv2d_weight")
+        cols = np.transpose(cols.reshape(cols.shape[0], math.prod(lead), -1), (1, 2, 0))  # (…, N·OH·OW, C·kh·kw)
+        grad = np.moveaxis(_as_batch(dy), 1, 0).reshape(o, -1) @ cols
+    return grad.reshape(lead + (o, c) + kernel)
 
 
 def _conv2d_vjp_x(g, out, x, w, stride=1, padding=0):  # ∂(x⋆w)/∂x: g correlated back with w
