@@ -112,12 +112,13 @@ def strong_wolfe(fg: ValueGrad, x: np.ndarray, d: np.ndarray, f0: float, g0: np.
             return math.inf, math.nan, grad
         return value, float(grad @ d), grad
 
-    # f itself is only known to rounding: near a minimum, decreases below ~1e-12·|f| cannot be seen,
-    # so within that noise the slope alone decides (Hager & Zhang's approximate Wolfe conditions)
+    # f itself is only known to rounding: near a minimum, changes below ~1e-12·|f| cannot be seen,
+    # so where f is flat to within that noise the slope alone decides (as in Hager & Zhang's
+    # approximate Wolfe conditions)
     noise = 1e-12 * abs(f0)
 
     def sufficient(alpha: float, value: float) -> bool:
-        return value <= f0 + c1 * alpha * slope0 or value <= f0 + noise
+        return value <= f0 + c1 * alpha * slope0 or abs(value - f0) <= noise
 
     def curvature(slope: float) -> bool:
         return abs(slope) <= -c2 * slope0
