@@ -147,7 +147,8 @@ class _Run:
         elif self.converged():
             self.finished = (True, "gradient below tol")
         elif step <= 1e-15 * (1 + float(np.max(np.abs(x), initial=0.0))) and fun >= previous:
-            self.finished = (False, "no progress: the step is below machine precision")
+            self.finished = (False, "no progress: the step is below machine precision (is tol attainable at "
+                                    "this scale of f and x?)")
         elif self.callback is not None and self.callback(x.reshape(self.problem.shape).copy()) is True:
             self.finished = (False, "stopped by callback")
 
@@ -193,6 +194,11 @@ def _newton(run: _Run, c1: float = 1e-4) -> None:
         d, _ = found
         search = armijo(run.problem.f_only, run.x, d, run.fun, run.grad, alpha0=1.0, c1=c1)
         if not search.success:
+            # the Newton decrement -∇f·d/2 predicts the decrease still available; below f's rounding
+            # no step can show a decrease, and x is as good as it gets
+            if -float(run.grad @ d) / 2 <= 1e-12 * max(abs(run.fun), 1e-300):
+                run.finished = (True, "converged to rounding: the predicted decrease is below f's precision")
+                return None
             return run.fail("line search failed: " + search.message)
         x = run.x + search.alpha * d
         fun, grad, hessian = run.problem.fgh(x)

@@ -186,3 +186,14 @@ def test_nfev_counts_every_call_of_f(method):
     options = {"lr": 0.02} if method == "momentum" else {}
     result = optim.minimize(counted, [0.0, 0.0], method=method, maxiter=50, **options)
     assert result.nfev == len(calls)
+
+
+def test_newton_at_rounding_level_reports_honestly():
+    # f ≈ 1e8: a gradient of 1e-12 is far below what its rounding allows; the solver must stop
+    # (never loop) and say why
+    f = lambda x: 1e8 + 1e6 * ((x - 1.0) ** 2).sum() + 1e3 * (x ** 4).sum()
+    result = optim.minimize(f, [3.0, -2.0], method="newton", tol=1e-12, maxiter=100)
+    assert result.nit < 100 and result.message
+    reachable = optim.minimize(f, [3.0, -2.0], method="newton", tol=1e-4)
+    assert reachable.success
+    np.testing.assert_allclose(result.x, reachable.x, rtol=1e-9)
