@@ -166,7 +166,11 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore options and state saved by :meth:`state_dict` (checks group and state shapes)."""
+        """Restore options and state saved by :meth:`state_dict` (checks group and state shapes).
+
+        A PyTorch optimizer's state dict works too once its tensors are numpy arrays; options this
+        optimizer does not have (``foreach``, ``fused``...) are ignored.
+        """
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("an optimizer state dict has exactly the keys 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
@@ -187,7 +191,7 @@ class Optimizer:
             new_state[p] = {name: _restore(value, p, name, self._state_like_params)
                             for name, value in entries.items()}
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            group.update({k: v for k, v in saved.items() if k in self.defaults or k == "initial_lr"})
         self.state = new_state
 
 

@@ -242,3 +242,32 @@ def test_random_options_match_pytorch(name, data):
     ours = run_ours(getattr(optim, name), kwargs, steps=6)
     theirs = run_torch(torch, name, kwargs, steps=6)
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_loads_a_pytorch_state_dict_and_continues_its_trajectory():
+    torch = pytest.importorskip("torch")
+    tw = torch.tensor(W0.copy(), requires_grad=True)
+    topt = torch.optim.Adam([tw], lr=0.1, amsgrad=True)
+    x = torch.tensor(X)
+
+    def torch_step():
+        topt.zero_grad()
+        (torch.tanh(x @ tw) ** 2).sum().backward()
+        topt.step()
+
+    for _ in range(3):
+        torch_step()
+    saved = topt.state_dict()
+    converted = {"state": {k: {n: v.numpy() if hasattr(v, "numpy") else v for n, v in s.items()}
+                           for k, s in saved["state"].items()},
+                 "param_groups": saved["param_groups"]}
+    w = ad.tensor(tw.detach().numpy().copy(), requires_grad=True)
+    opt = optim.Adam([w], lr=0.5)
+    opt.load_state_dict(converted)
+    assert opt.param_groups[0]["lr"] == 0.1 and "foreach" not in opt.param_groups[0]
+    for _ in range(3):
+        torch_step()
+        opt.zero_grad()
+        (ad.tanh(ad.tensor(X) @ w) ** 2).sum().backward()
+        opt.step()
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-12, atol=1e-14)
