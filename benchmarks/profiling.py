@@ -1,4 +1,4 @@
-"""Profile the engine on the overhead-bound workloads W1, W4 and W5.
+"""Profile the engine on the overhead-bound workloads W1, W4 and W5 (and W2).
 
     python -m benchmarks.profiling [W1 W4 W5]            # cProfile: exact call counts, inflated small calls
     python -m benchmarks.profiling --py-spy [W1 W4 W5]   # sampling (py-spy): honest time shares
@@ -27,15 +27,18 @@ def steps() -> dict[str, tuple[Callable[[], Any], int]]:
     """Our step of each workload and how many times cProfile runs it."""
     import numpy as np
 
-    from .data import mlp_parameters, two_moons
+    from .data import digits_like, mlp_parameters, two_moons
     from .mlp import autodiff_step
     from .w4_deep_chain import autodiff_forward, backward_step
     from .w5_op_overhead import autodiff_chain, constants
 
     x, y = two_moons(200, seed=0)
     params = mlp_parameters([2, 16, 16, 1], np.float64, seed=1)
+    images, labels = digits_like(128, 784, 10, seed=0)
+    medium = mlp_parameters([784, 256, 256, 10], np.float32, seed=1)
     return {
         "W1": (autodiff_step(params, x, y, "tanh", "mse", 0.1), 2000),
+        "W2": (autodiff_step(medium, images, labels, "relu", "cross_entropy", 0.01), 300),
         "W4": (backward_step(autodiff_forward(100_000)), 3),
         "W5": (autodiff_chain(*constants(), 1000), 200),
     }

@@ -123,7 +123,7 @@ def graph_bytes_per_node(forward: Callable[[], Any], n: int) -> float:
 
 
 def run(config: Config) -> Result:
-    sizes = [1_000, 10_000] if config.quick else [10_000, 100_000, 300_000, 1_000_000]
+    sizes = [1_000, 10_000] if config.quick else [1_000, 10_000, 100_000, 300_000, 1_000_000]
     base = sizes[-2] if config.quick else 100_000
     result = Result("W4", f"deep chain: a scalar through N ops (x c, + c), then backward; N = {sizes}",
                     reference=TORCH if config.peers and peers.torch() is not None else NUMPY)
@@ -132,8 +132,8 @@ def run(config: Config) -> Result:
             if module is None:
                 result.skip(name, peers.MISSING)
         if peers.jax() is not None:
-            result.note(f"{JAX_EAGER} only up to N = 10,000 and {HIPS} up to 100,000 (tens of seconds per "
-                        "sample beyond); jax jit skipped (compiling a graph of 10⁵-10⁶ ops is impractical)")
+            result.note(f"{JAX_EAGER} only at N = 1,000 and {HIPS} up to 100,000 (tens of seconds per sample "
+                        "beyond); jax jit skipped (compiling a graph of 10⁵-10⁶ ops is impractical)")
     largest = sizes[-1]
     # memory first, on a fresh heap, at the largest N
     candidates = {OURS: autodiff_forward} | ({TORCH: torch_forward} if config.peers and peers.torch() else {})
@@ -151,11 +151,11 @@ def run(config: Config) -> Result:
         steps[OURS] = backward_step(autodiff_forward(n))
         if config.peers and peers.torch() is not None:
             steps[TORCH] = backward_step(torch_forward(n))
-        if config.peers and peers.jax() is not None and n <= (1_000 if config.quick else 10_000):
+        if config.peers and peers.jax() is not None and n <= 1_000:
             steps[JAX_EAGER] = jax_step(n)
         if config.peers and peers.hips() is not None and n <= 100_000:
             steps[HIPS] = hips_step(n)
-        rounds = config.rounds if n <= 100_000 else 3
+        rounds = config.rounds if n <= 10_000 else 5 if n <= 100_000 else 3  # seconds per sample
         samples: dict[str, Samples] = compare(steps, rounds, config.min_sample)
         for name in steps:
             fig = result.time(f"{name}, N={n:,}", samples[name], unit="µs/op", per=n,
