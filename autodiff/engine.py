@@ -11,6 +11,7 @@ arrays are freed during the backward pass, and a second backward says the graph 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -22,6 +23,10 @@ from .grad_mode import ANOMALY, GRAD_MODE
 from .ops.core import check_finite, unbroadcast
 from .tensor import MUTATIONS, Tensor
 
+# A node keeps its pending cotangent in a slot, so two passes through one graph at the same time
+# (threads sharing a retained graph) would mix their cotangents: backward passes take turns.
+_ONE_PASS_AT_A_TIME = threading.RLock()
+
 
 def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad (``Tensor.backward``)."""
@@ -31,7 +36,8 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False, cre
             "requires_grad=True (or it ran under no_grad())"
         )
     cotangent = _initial_cotangent(root, gradient, create_graph, 0, "backward()")
-    _run([root], [cotangent], retain_graph or create_graph, create_graph, None, 0)
+    with _ONE_PASS_AT_A_TIME:
+        _run([root], [cotangent], retain_graph or create_graph, create_graph, None, 0)
 
 
 def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -73,8 +79,9 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
     wanted = {id(x): None for x in inputs}
     # when every input was made by an op, nodes recorded before the oldest of them cannot lead to one
     horizon = min(x._seq for x in inputs) if all(x._op is not None for x in inputs) else 0
-    found = _run(roots, cotangents, create_graph if retain_graph is None else retain_graph,
-                 create_graph, wanted, nb, horizon) if roots else wanted
+    with _ONE_PASS_AT_A_TIME:
+        found = _run(roots, cotangents, create_graph if retain_graph is None else retain_graph,
+                     create_graph, wanted, nb, horizon) if roots else wanted
     results = []
     for i, x in enumerate(inputs):
         g = found[id(x)]
