@@ -1,5 +1,16 @@
 """optim: optimizers over parameters, functional solvers, root finding, Lagrange multipliers, fitting.
 
+* Over parameters (PyTorch's interface): ``Optimizer`` and ``SGD Adam AdamW RMSprop Adagrad``
+  (sgd.py, adam.py ...), ``LBFGS``; ``Newton GaussNewton LevenbergMarquardt`` (newton.py), which
+  differentiate the closure's loss or residuals themselves; ``lr_scheduler``.
+* On arrays: ``minimize`` (unconstrained.py), ``line_search`` (linesearch.py), ``newton_raphson``
+  (roots.py), ``lagrange`` (constrained.py), ``chi_squared linear_regression curve_fit``
+  (regression.py, on the least-squares solvers of least_squares.py).
+
+Every derivative comes from automatic differentiation (_derivatives.py), never finite differences.
+The modules are not named after the functions they define, so ``import optim.minimize`` can never
+replace the function ``optim.minimize`` with a module.
+
 >>> import autodiff as ad, optim
 >>> w = ad.tensor([3.0], requires_grad=True)
 >>> opt = optim.SGD([w], lr=0.4)
