@@ -21,7 +21,9 @@ class Config:
 
 NUMPY = "numpy reference"
 OURS = "autodiff"
+OURS_NN = "autodiff nn+optim"
 TORCH = "torch eager"
+TORCH_NN = "torch nn+optim"
 JAX_EAGER = "jax eager"
 JAX_JIT = "jax jit"
 HIPS = "HIPS autograd"

@@ -94,6 +94,48 @@ def autodiff_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, a
     return step
 
 
+def autodiff_nn_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activation: str,
+                     loss: str, lr: float) -> Step:
+    """The same step through the layers on top: nn.Sequential of nn.Linear, nn's loss, optim.SGD."""
+    import autodiff as ad
+    import nn
+    import optim
+
+    model = _sequential(nn, params, activation, dtype=params[0].dtype)
+    loss_fn = nn.MSELoss() if loss == "mse" else nn.CrossEntropyLoss()
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    xt, tt = ad.tensor(x), ad.tensor(target)
+
+    def step() -> Any:
+        optimizer.zero_grad()
+        value = loss_fn(model(xt), tt)
+        value.backward()
+        optimizer.step()
+        return value
+
+    return step
+
+
+def _sequential(library: Any, params: list[np.ndarray], activation: str, **options: Any) -> Any:
+    """nn.Sequential / torch.nn.Sequential holding ``params`` (weights transposed to (out, in))."""
+    layers = []
+    weights = params[0::2]
+    for i, w in enumerate(weights):
+        layers.append(library.Linear(w.shape[0], w.shape[1], **options))
+        if i < len(weights) - 1:
+            layers.append(library.Tanh() if activation == "tanh" else library.ReLU())
+    model = library.Sequential(*layers)
+    state = {}
+    for i, (w, b) in enumerate(zip(weights, params[1::2], strict=True)):
+        state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = w.T.copy(), b.copy()
+    if library.__name__ == "torch.nn":
+        import torch
+
+        state = {k: torch.from_numpy(v) for k, v in state.items()}
+    model.load_state_dict(state)
+    return model
+
+
 # ----------------------------------------------------------------------------- PyTorch eager
 def torch_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activation: str, loss: str,
                lr: float) -> Step:
@@ -121,6 +163,28 @@ def torch_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, acti
             for p in tensors:
                 p -= lr * p.grad
                 p.grad = None
+        return value.detach()
+
+    return step
+
+
+def torch_nn_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activation: str,
+                  loss: str, lr: float) -> Step:
+    """PyTorch through its layers: torch.nn.Sequential of Linear, its loss, torch.optim.SGD."""
+    from . import peers
+
+    torch = peers.torch()
+    model = _sequential(torch.nn, params, activation, dtype=torch.float32 if params[0].dtype == np.float32
+                        else torch.float64)
+    loss_fn = torch.nn.MSELoss() if loss == "mse" else torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    xt, tt = torch.from_numpy(x), torch.from_numpy(target)
+
+    def step() -> Any:
+        optimizer.zero_grad()
+        value = loss_fn(model(xt), tt)
+        value.backward()
+        optimizer.step()
         return value.detach()
 
     return step
@@ -218,15 +282,20 @@ def compare_frameworks(result: Any, config: Any, params: list[np.ndarray], x: np
                        activation: str, loss: str, lr: float) -> None:
     """Time one step of every available framework, interleaved, into ``result`` (ms per step)."""
     from . import peers
-    from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, TORCH
+    from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, OURS_NN, TORCH, TORCH_NN
     from .timing import check_steps, compare
 
     args = (params, x, target, activation, loss, lr)
     steps: dict[str, Step] = {NUMPY: numpy_step(*args), OURS: autodiff_step(*args)}
+    try:
+        steps[OURS_NN] = autodiff_nn_step(*args)
+    except ImportError as error:
+        result.skip(OURS_NN, f"nn/optim not available ({error})")
     compile_seconds = None
     if config.peers:
         if peers.torch() is not None:
             steps[TORCH] = torch_step(*args)
+            steps[TORCH_NN] = torch_nn_step(*args)
         else:
             result.skip(TORCH, peers.MISSING)
         if peers.jax() is not None:

@@ -28,7 +28,7 @@ def steps() -> dict[str, tuple[Callable[[], Any], int]]:
     import numpy as np
 
     from .data import digits_like, mlp_parameters, two_moons
-    from .mlp import autodiff_step
+    from .mlp import autodiff_nn_step, autodiff_step
     from .w4_deep_chain import autodiff_forward, backward_step
     from .w5_op_overhead import autodiff_chain, constants
 
@@ -39,6 +39,8 @@ def steps() -> dict[str, tuple[Callable[[], Any], int]]:
     return {
         "W1": (autodiff_step(params, x, y, "tanh", "mse", 0.1), 2000),
         "W2": (autodiff_step(medium, images, labels, "relu", "cross_entropy", 0.01), 300),
+        "W1NN": (autodiff_nn_step(params, x, y, "tanh", "mse", 0.1), 2000),  # through nn and optim
+        "W2NN": (autodiff_nn_step(medium, images, labels, "relu", "cross_entropy", 0.01), 300),
         "W4": (backward_step(autodiff_forward(100_000)), 3),
         "W5": (autodiff_chain(*constants(), 1000), 200),
     }
