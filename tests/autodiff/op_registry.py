@@ -539,16 +539,14 @@ add_case("conv2d", lambda x, w: ad.ops.conv2d(x, w, stride=2, padding=1),
          torch_fn=lambda T, x, w: T.nn.functional.conv2d(x, w, stride=2, padding=1), label="stride2-pad1")
 add_case("conv2d_transpose", lambda dy, w: ad.ops.conv2d_transpose(dy, w, size=(3, 3)),
          lambda dy, w: _conv_adjoint_ref("input", dy, w, (1, 2, 3, 3), 1, 0), [[(1, 2, 2, 2), (2, 2, 2, 2)]],
-         torch_fn=lambda T, dy, w: T.nn.grad.conv2d_input((1, 2, 3, 3), w, dy), batched=False)
-# batched=False above and below: the adjoint ops take extra leading cotangent axes only in their
-# cotangent-like argument, so is_grads_batched through them fails (test_ops_batched.py pins it)
+         torch_fn=lambda T, dy, w: T.nn.grad.conv2d_input((1, 2, 3, 3), w, dy))
 add_case("conv2d_transpose", lambda dy, w: ad.ops.conv2d_transpose(dy, w, size=(4, 4), stride=2, padding=1),
          lambda dy, w: _conv_adjoint_ref("input", dy, w, (1, 1, 4, 4), 2, 1), [[(1, 2, 2, 2), (2, 1, 3, 3)]],
          torch_fn=lambda T, dy, w: T.nn.grad.conv2d_input((1, 1, 4, 4), w, dy, stride=2, padding=1),
-         label="stride2-pad1", batched=False)
+         label="stride2-pad1")
 add_case("conv2d_weight", lambda x, dy: ad.ops.conv2d_weight(x, dy, kernel_size=(2, 2)),
          lambda x, dy: _conv_adjoint_ref("weight", x, dy, (2, 2, 2, 2), 1, 0), [[(1, 2, 3, 3), (1, 2, 2, 2)]],
-         torch_fn=lambda T, x, dy: T.nn.grad.conv2d_weight(x, (2, 2, 2, 2), dy), batched=False)
+         torch_fn=lambda T, x, dy: T.nn.grad.conv2d_weight(x, (2, 2, 2, 2), dy))
 add_case("max_pool2d", lambda x: ad.ops.max_pool2d(x, 2), lambda x: _pool_ref(x, 2, 2, 0), [[(1, 2, 4, 4)]],
          distinct, lambda T, x: T.nn.functional.max_pool2d(x, 2))
 add_case("max_pool2d", lambda x: ad.ops.max_pool2d(x, 3, stride=1, padding=1),

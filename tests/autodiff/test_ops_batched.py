@@ -5,7 +5,7 @@ import pytest
 
 import autodiff as ad
 
-from .op_registry import CASES, case_shape_params, param_id
+from .op_registry import case_shape_params, param_id
 
 BATCHED = [p for p in case_shape_params() if p[0].batched]
 
@@ -32,13 +32,3 @@ def test_batched_vjp_equals_per_row_vjps(case, shapes, create_graph):
         assert got.shape == (3,) + x.shape, f"{case.id}: batched gradient shape {got.shape}"
         np.testing.assert_allclose(got.data, expected, rtol=1e-10, atol=1e-12)
 
-
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="known gap: conv2d_weight/conv2d_transpose take "
-                   "leading cotangent axes only in their cotangent-like argument")
-@pytest.mark.parametrize("case", [c for c in CASES if not c.batched and c.op.startswith("conv2d_")],
-                         ids=lambda c: c.id)
-def test_batched_vjp_through_conv_adjoints(case):
-    arrays = case.sample(np.random.default_rng(32), case.shapes[0])
-    inputs = [ad.tensor(a, requires_grad=True) for a in arrays]
-    out = case.fn(*inputs)
-    ad.gradients(out, inputs, grad_outputs=np.ones((2,) + out.shape), is_grads_batched=True)

@@ -92,5 +92,4 @@ def test_only_the_documented_cases_opt_out_of_generated_checks():
     }
     assert {c.id for c in CASES if not c.batched} == {
         "getitem[arrays-apart]",  # refused with NotImplementedError, tested in test_ops_index.py
-        "conv2d_transpose", "conv2d_transpose[stride2-pad1]", "conv2d_weight",  # xfail in test_ops_batched.py
     }
