@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,6 +33,16 @@ def test_quick_run_writes_json_for_every_workload(tmp_path: Path) -> None:
         for figure in workload["figures"]:
             assert figure["median"] >= 0 and figure["p25"] <= figure["p75"], figure
     assert "Targets" in completed.stdout
+    tables = subprocess.run([sys.executable, "-m", "benchmarks.markdown", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert tables.returncode == 0, tables.stderr[-3000:]
+    assert "| W1 tiny MLP step |" in tables.stdout and "| W4 deep chain per op" in tables.stdout
+    pytest.importorskip("matplotlib")
+    pictures = subprocess.run([sys.executable, "-m", "benchmarks.plots", str(out), "--out", str(tmp_path)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert pictures.returncode == 0, pictures.stderr[-3000:]
+    assert (tmp_path / "perf_w4_scaling.png").stat().st_size > 0
+    assert (tmp_path / "perf_ratios.png").stat().st_size > 0
 
 
 def test_only_rejects_unknown_workloads() -> None:
@@ -41,8 +53,6 @@ def test_only_rejects_unknown_workloads() -> None:
 
 def test_peers_run_when_installed(tmp_path: Path) -> None:
     """With the bench extra installed, the peer code paths run (and agree with the references)."""
-    import pytest
-
     pytest.importorskip("torch")
     out = tmp_path / "bench.json"
     completed = subprocess.run(
