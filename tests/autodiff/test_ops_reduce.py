@@ -3,6 +3,7 @@ documented tie rule, and their errors."""
 
 import numpy as np
 import pytest
+import scipy.special
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
@@ -126,3 +127,33 @@ def test_prod_hessian_with_zeros_is_exact(values):
     v = np.array(values)
     expected = np.array([[0.0 if i == j else np.prod(np.delete(v, [i, j])) for j in range(3)] for i in range(3)])
     np.testing.assert_allclose(hessian, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(shape=array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3), data=st.data(),
+       seed=st.integers(0, 2**32 - 1))
+def test_softmax_family_on_generated_shapes_and_axes(name, shape, data, seed):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = 3.0 * np.random.default_rng(seed).standard_normal(shape)
+    op = getattr(ad, name)
+    reference = getattr(scipy.special, name)
+    np.testing.assert_allclose(op(ad.tensor(x), axis=axis).data, reference(x, axis=axis), rtol=1e-12, atol=1e-12)
+    assert ad.gradcheck(lambda t: op(t, axis=axis), [x], atol=1e-6, rtol=1e-5)
+
+
+@given(shape_axis=shape_and_axis(allow_empty=False), keepdims=st.booleans(),
+       ord=st.sampled_from([None, 1, 2, 3, np.inf]), seed=st.integers(0, 2**32 - 1))
+def test_norm_on_generated_shapes_and_axes(shape_axis, keepdims, ord, seed):
+    shape, axis = shape_axis
+    if axis == ():
+        return  # numpy refuses an empty axis tuple (ours reads it as "no reduction")
+    if ord is not None and not (len(shape) == 1 or isinstance(axis, int)):
+        return  # matrix norms other than Frobenius are refused (tested in test_ops_linalg.py)
+    x = distinct(np.random.default_rng(seed), shape)
+    if ord is None and isinstance(axis, tuple) and len(axis) > 2:
+        expected = np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))  # numpy's norm takes ≤ 2 axes
+    else:
+        expected = np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    f = lambda t: ad.norm(t, ord=ord, axis=axis, keepdims=keepdims)  # noqa: E731
+    np.testing.assert_allclose(f(ad.tensor(x)).data, expected, rtol=1e-12)
+    assert ad.gradcheck(f, [x], atol=1e-6, rtol=1e-5)
