@@ -152,7 +152,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        # ops on plain arrays give plain arrays (the engine's fast path); a layer gives a Tensor
+        return Tensor(out) if type(out) is np.ndarray else out
 
     # ----------------------------------------------------------------- traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:

@@ -166,6 +166,6 @@ class LevenbergMarquardt(_ResidualOptimizer):
                 return r
             mu *= 10
         set_flat(params, start)
-        state["mu"] = mu
+        state["mu"] = min(mu, 1e10)  # at a minimum every step fails: μ must not ratchet up to overflow
         state["message"] = "no damping gave a lower cost (at a minimum to rounding?)"
         return r

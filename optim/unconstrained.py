@@ -149,7 +149,9 @@ class _Run:
         elif step <= 1e-15 * (1 + float(np.max(np.abs(x), initial=0.0))) and fun >= previous:
             self.finished = (False, "no progress: the step is below machine precision (is tol attainable at "
                                     "this scale of f and x?)")
-        elif self.callback is not None and self.callback(x.reshape(self.problem.shape).copy()) is True:
+        # the callback sees every iterate, the last one too (as scipy's does)
+        if self.callback is not None and self.callback(x.reshape(self.problem.shape).copy()) is True \
+                and self.finished is None:
             self.finished = (False, "stopped by callback")
 
     def fail(self, message: str) -> None:
