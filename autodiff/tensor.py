@@ -23,8 +23,9 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     array = np.asarray(data, dtype=dtype)
-    if array.dtype == object:
-        raise DtypeError(f"cannot make a tensor from {type(data).__name__} data (numpy gave dtype=object)")
+    if array.dtype.kind not in "biufc":  # strings, bytes, objects, dates: not numbers
+        raise DtypeError(f"cannot make a tensor from {type(data).__name__} data (numpy gave dtype={array.dtype}); "
+                         "tensors hold numbers or booleans")
     return array
 
 

@@ -212,7 +212,8 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
 
 def _shape_error(op: Op, datas: list, error: ValueError) -> Exception:
     shapes = " and ".join(str(np.shape(d)) for d in datas)
-    if "broadcast" in str(error) or "shape" in str(error) or "mismatch" in str(error) or "dimension" in str(error):
+    message = str(error)
+    if any(word in message for word in ("broadcast", "shape", "mismatch", "dimension", "axis", "axes")):
         return ShapeError(f"{op.name}: inputs of shapes {shapes} do not fit: {error}")
     return error
 

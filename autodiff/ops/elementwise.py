@@ -118,11 +118,25 @@ absolute = primitive(
     lambda g, out, x: g * sign(x),  # d|x|/dx = sign x  (0 at 0)
     doc="Elementwise |x|; its derivative at 0 is taken as 0.",
 )
-astype = primitive(
+_cast = primitive(
     "astype", lambda x, dtype: x.astype(dtype),
     lambda g, out, x, dtype: g.astype(x.dtype),  # a cast's derivative is the cast back
     doc="x converted to ``dtype``.",
 )
+_cast_to_integers = nondifferentiable("astype", lambda x, dtype: np.asarray(x).astype(dtype))
+
+
+def astype(x, dtype):
+    """x converted to ``dtype``; a cast to integers or booleans is not differentiable (never requires grad).
+
+    >>> astype([1.5, 2.5], np.int64)
+    array([1, 2])
+    """
+    dtype = np.dtype(dtype)
+    return _cast(x, dtype=dtype) if np.issubdtype(dtype, np.inexact) else _cast_to_integers(x, dtype=dtype)
+
+
+astype.op = _cast.op  # type: ignore[attr-defined]
 
 # ----------------------------------------------------------------------------- exponentials and logs
 exp = primitive("exp", np.exp, lambda g, out, x: g * out, doc="Elementwise eˣ.")  # d eˣ = eˣ
