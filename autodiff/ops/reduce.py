@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from .core import nondifferentiable, normalize_axes, primitive
+from .core import data_of, nondifferentiable, normalize_axes, primitive
 from .elementwise import exp, where
-from .shape import broadcast_to, expand_dims
+from .shape import broadcast_to, expand_dims, reshape, transpose
 
 
 def _spread(g, out, x, axis, keepdims, scale=None):
@@ -88,17 +88,24 @@ def _prod_forward(x, axis=None, keepdims=False):
 
 
 def _prod_vjp(g, out, x, axis=None, keepdims=False):  # ∂Πx/∂xᵢ = Π_{j≠i} xⱼ
-    is_zero = x == 0
-    nonzero_x = where(is_zero, 1.0, x)
-    # xᵢ ≠ 0: Πx / xᵢ, written with the output so that it stays differentiable in a zero xⱼ (second
-    # order); xᵢ = 0: P = Π of the nonzero entries if xᵢ is its slice's one zero, (xₖ)·P if there is
-    # one other zero xₖ (0, but ∂/∂xₖ = P), else 0 (exact to second order for any number of zeros)
-    zeros = sum(is_zero, axis=axis, keepdims=True)
-    nonzero_prod = prod(nonzero_x, axis=axis, keepdims=True)
-    other_zero = sum(where(is_zero, x, 0.0), axis=axis, keepdims=True) - x  # the other zero's value
-    at_zero = where(zeros == 1, nonzero_prod, where(zeros == 2, other_zero * nonzero_prod, 0.0))
-    others = where(is_zero, at_zero, _kept(out, x, axis, keepdims) / nonzero_x)
-    return _spread(g, out, x, axis, keepdims) * others
+    return _spread(g, out, x, axis, keepdims) * _products_of_the_others(out, x, axis, keepdims)
+
+
+def _products_of_the_others(out, x, axis, keepdims):
+    """Π_{j≠i} xⱼ for every i: Πx / xᵢ when that is exact, else each product taken directly."""
+    values = data_of(x)
+    product = np.prod(values, axis=axis, keepdims=True)
+    if np.all(values != 0) and np.all(np.isfinite(product)) and np.all(np.abs(product) >= np.finfo(product.dtype).tiny):
+        return _kept(out, x, axis, keepdims) / x  # no zero, no under- or overflow: division is exact
+    # zeros (or a product out of range): leave each xᵢ out in turn, O(n²) but exact to any order
+    axes = normalize_axes(axis, np.ndim(values), "prod")
+    ndim = np.ndim(values)
+    order = [a for a in range(-ndim, 0) if a not in axes] + list(axes)
+    moved = transpose(x, tuple(a + ndim for a in order))
+    n = math.prod(np.shape(values)[a] for a in axes)
+    rows = reshape(moved, np.shape(moved)[: ndim - len(axes)] + (1, n))
+    others = prod(where(np.eye(n, dtype=bool), 1.0, rows), axis=-1)  # row i: the slice with xᵢ -> 1
+    return transpose(reshape(others, np.shape(moved)), tuple(np.argsort([a + ndim for a in order])))
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
