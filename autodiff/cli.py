@@ -229,6 +229,8 @@ def cmd_minimize(args: argparse.Namespace) -> int:
     if args.plot and len(expression.variables) > 2:
         raise UsageError("--plot draws functions of one or two variables; this one has "
                          f"{len(expression.variables)}")
+    if args.lr is not None and args.method not in ("gd", "momentum"):
+        raise UsageError(f"--lr sets the step of gd and momentum; {args.method} chooses its own steps")
     options = {} if args.lr is None else {"lr": args.lr}
     with np.errstate(all="ignore"):
         result = optim.minimize(expression.on_vector, start, method=args.method, tol=args.tol,

@@ -122,6 +122,7 @@ def test_minimize_one_variable_plot(capsys, tmp_path):
     (["graph"], "required"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
+    (["minimize", "x**2", "--from", "x=1", "--method", "newton", "--lr", "0.1"], "--lr sets the step"),
 ])
 def test_bad_usage_exits_2_with_a_message(capsys, argv, fragment):
     with pytest.raises(SystemExit) as info:
