@@ -3,8 +3,8 @@
 Iterative: every recorded tensor carries a sequence number, and a node's consumers are always
 recorded after it, so popping nodes newest-first from a heap (as PyTorch does) visits them in
 reverse topological order with no separate sorting pass, and a chain of a million ops needs no
-recursion. Without ``create_graph`` every
-VJP runs on plain numpy arrays; with it, on Tensors, so the backward pass is itself recorded.
+recursion. Without ``create_graph`` every VJP runs on plain numpy arrays; with it, on Tensors, so
+the backward pass is itself recorded.
 Unless ``retain_graph`` is set, each node drops its inputs once it has been processed: intermediate
 arrays are freed during the backward pass, and a second backward says the graph is gone.
 """
