@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 
 class _GradMode(threading.local):
@@ -51,6 +53,17 @@ class _GradModeSwitch:
     def __exit__(self, *exc_info: object) -> None:
         GRAD_MODE.enabled = self.previous
 
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Use as a decorator, as in PyTorch: ``@ad.no_grad()`` runs the whole function in that mode."""
+        enabled = self.enabled
+
+        @functools.wraps(function)
+        def in_grad_mode(*args: Any, **kwargs: Any) -> Any:
+            with _GradModeSwitch(enabled):  # a fresh switch per call: calls may nest or recurse
+                return function(*args, **kwargs)
+
+        return in_grad_mode
+
 
 def _grad_mode(enabled: bool) -> _GradModeSwitch:
     return _GradModeSwitch(enabled)
@@ -64,6 +77,11 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
     >>> with ad.no_grad():
     ...     y = w * 2
     >>> y.requires_grad
+    False
+    >>> @ad.no_grad()
+    ... def predict(v):
+    ...     return v * w
+    >>> predict(1.0).requires_grad
     False
     """
     return _grad_mode(False)

@@ -150,6 +150,10 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     0.693147
     """
     target = _target(target, input, "binary_cross_entropy")
+    p = np.asarray(input)
+    if p.size and not (p.min() >= 0.0 and p.max() <= 1.0):  # also refuses NaN, as PyTorch does
+        raise ValueError(f"binary_cross_entropy: the input must be probabilities in [0, 1], got values from "
+                         f"{p.min():g} to {p.max():g}; for logits use BCEWithLogitsLoss")
     log_p = ad.log(ad.clip(input, _LOG_FLOOR, None))
     log_not_p = ad.log(ad.clip(1.0 - input, _LOG_FLOOR, None))
     return _reduce(-(target * log_p + (1.0 - target) * log_not_p), reduction)

@@ -1089,3 +1089,30 @@ def test_minimize_callback_sees_every_iterate_including_the_last(method):
     r = optim.minimize(lambda x: ((x - 1.0) ** 2).sum(), [0.0, 3.0], method=method, callback=seen.append)
     assert r.success and len(seen) == r.nit
     np.testing.assert_array_equal(seen[-1], r.x)
+
+
+def test_no_grad_and_enable_grad_work_as_decorators_like_pytorch():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+
+    @ad.no_grad()
+    def predict(v):
+        assert not ad.is_grad_enabled()
+        return w * v
+
+    @ad.enable_grad()
+    def record(v):
+        return w * v
+
+    assert not predict(3.0).requires_grad and ad.is_grad_enabled()
+    with ad.no_grad():
+        assert record(3.0).requires_grad and not ad.is_grad_enabled()
+    assert predict.__name__ == "predict"
+
+
+@pytest.mark.parametrize("bad", [[1.5, 0.2], [-0.1, 0.5], [np.nan, 0.5]])
+def test_bce_refuses_values_that_are_not_probabilities(bad):
+    with pytest.raises(ValueError, match=r"\[0, 1\].*BCEWithLogitsLoss"):  # it returned a negative loss
+        nn.BCELoss()(ad.tensor(bad), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        nn.functional.binary_cross_entropy(ad.tensor(bad), np.array([1.0, 0.0]))
+    assert nn.BCELoss()(ad.tensor([1.0, 0.0]), np.array([1.0, 0.0])).item() == 0.0  # the bounds are allowed
