@@ -54,6 +54,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     >>> linear(ad.ones(2, 3), ad.ones(4, 3), ad.zeros(4)).shape
     (2, 4)
     """
+    if np.shape(x)[-1:] != np.shape(weight)[-1:]:  # say it in the layer's terms, not matmul's
+        raise ShapeError(f"linear: the input has shape {np.shape(x)}, but the weight {np.shape(weight)} = (out, in) "
+                         f"expects {np.shape(weight)[-1]} features on the last axis")
     out = ad.matmul(x, ad.transpose(weight))  # a transposed view: numpy's matmul reads it without a copy
     return out if bias is None else out + bias
 

@@ -1116,3 +1116,8 @@ def test_bce_refuses_values_that_are_not_probabilities(bad):
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         nn.functional.binary_cross_entropy(ad.tensor(bad), np.array([1.0, 0.0]))
     assert nn.BCELoss()(ad.tensor([1.0, 0.0]), np.array([1.0, 0.0])).item() == 0.0  # the bounds are allowed
+
+
+def test_linear_names_the_feature_mismatch_in_its_own_terms():
+    with pytest.raises(ShapeError, match=r"linear: the input has shape \(4, 2\).*\(2, 3\).*expects 3 features"):
+        nn.Linear(3, 2)(ad.ones(4, 2))  # it was matmul's gufunc message, with the transposed weight's shape
