@@ -434,6 +434,10 @@ class Tensor:
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def matmul(self, other): return _ops.matmul(self, other)
     def dot(self, other): return _ops.dot(self, other)
+    def outer(self, other): return _ops.outer(self, other)
+    def inv(self): return _ops.inv(self)
+    def det(self): return _ops.det(self)
+    def split(self, indices_or_sections, axis=0): return _ops.split(self, indices_or_sections, axis=axis)
     def norm(self, ord=None, axis=None, keepdims=False): return _ops.norm(self, ord=ord, axis=axis, keepdims=keepdims)
 
 

@@ -375,6 +375,14 @@ def test_matmul_dot_outer_einsum():
     np.testing.assert_allclose(tv.grad.numpy(), A.T @ u)
 
 
+def test_linear_algebra_methods():
+    u, v = ad.tensor([1.0, 2.0]), ad.tensor([3.0, -1.0])
+    np.testing.assert_array_equal(u.outer(v).numpy(), np.outer([1.0, 2.0], [3.0, -1.0]))
+    np.testing.assert_allclose(ad.tensor(A).inv().numpy(), np.linalg.inv(A))
+    assert ad.tensor(A).det().item() == pytest.approx(np.linalg.det(A))
+    assert [p.tolist() for p in ad.tensor(B).split([1], axis=1)] == [[[1.0], [2.0]], [[-1.0, 0.5], [0.0, 1.0]]]
+
+
 def test_inv_det_solve_norm():
     inv = np.linalg.inv(A)
     G = np.array([[1.0, 2.0], [-1.0, 0.5]])
