@@ -40,6 +40,9 @@ def _kept(out, x, axis, keepdims):
 
 
 def _count(x, axis):
+    """How many entries each output of a reduction over ``axis`` sums."""
+    if axis is None:
+        return np.size(x)
     shape = np.shape(x)
     return math.prod(shape[a] for a in normalize_axes(axis, len(shape), "reduction"))
 
@@ -50,10 +53,12 @@ def _sum_forward(x, axis=None, keepdims=False):
 
 def _mean_forward(x, axis=None, keepdims=False):
     x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.inexact):
-        x = x.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan, as numpy says
-        return np.add.reduce(x, axis=axis, keepdims=keepdims) / _count(x, axis)
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=None if x.dtype.kind in "fc" else np.float64)
+    count = _count(x, axis)
+    if count == 0:
+        with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan, as numpy says
+            return total / count
+    return total / count
 
 
 def _var_forward(x, axis=None, ddof=0, keepdims=False):
