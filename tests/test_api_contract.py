@@ -422,6 +422,18 @@ def test_in_place_change_of_a_saved_tensor_fails_at_backward():
         loss.backward()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_documented_derivatives_at_kinks_and_domain_edges():
+    """The README's documented choices where the derivative jumps or blows up."""
+    at = lambda f, x: grad_of(f, np.array(x, dtype=float))
+    assert at(ad.abs, [0.0]).tolist() == [0.0] and at(ad.relu, [0.0]).tolist() == [0.0]
+    assert at(ad.sqrt, [0.0]).tolist() == [np.inf] and at(ad.log, [0.0]).tolist() == [np.inf]
+    assert at(ad.norm, [0.0, 0.0]).tolist() == [0.0, 0.0] and at(ad.std, [1.0, 1.0]).tolist() == [0.0, 0.0]
+    assert at(ad.max, [2.0, 2.0, 1.0]).tolist() == [0.5, 0.5, 0.0]  # ties share evenly
+    assert at(lambda t: ad.maximum(t, ad.tensor([1.0])), [1.0]).tolist() == [0.5]
+    assert at(lambda t: ad.clip(t, 0.0, 1.0), [0.0, 1.0]).tolist() == [1.0, 1.0]  # passes at its bounds
+
+
 # =============================================================================== tape and modes
 def test_gradients_signature_and_behaviour():
     assert_signature(ad.gradients, "outputs", "inputs", "grad_outputs", "retain_graph", "create_graph",
