@@ -53,6 +53,8 @@ def save(module_or_state_dict: Module | dict[str, Any], path: str | os.PathLike)
         arrays[name] = array
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # else the error would name the temporary file, not the user's path
+        raise FileNotFoundError(f"cannot save to {path}: the folder {directory} does not exist")
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(handle, "wb") as file:

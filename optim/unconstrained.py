@@ -92,6 +92,7 @@ def minimize(f: Callable[[Any], Any], x0: Any, method: str = "bfgs", tol: float 
     >>> result.path.shape
     (22, 2)
     """
+    method = method.lower() if isinstance(method, str) else method  # scipy's spelling "BFGS" works too
     if method not in METHODS:
         raise ValueError(f"minimize: unknown method {method!r}; expected one of {', '.join(METHODS)}")
     x = np.array(x0, dtype=float)

@@ -1141,3 +1141,14 @@ def test_bce_refuses_values_that_are_not_probabilities(bad):
 def test_linear_names_the_feature_mismatch_in_its_own_terms():
     with pytest.raises(ShapeError, match=r"linear: the input has shape \(4, 2\).*\(2, 3\).*expects 3 features"):
         nn.Linear(3, 2)(ad.ones(4, 2))  # it was matmul's gufunc message, with the transposed weight's shape
+
+
+def test_minimize_accepts_scipy_spelling_of_methods():
+    r = optim.minimize(lambda x: ((x - 2.0) ** 2).sum(), [0.0], method="BFGS")
+    assert r.success and r.x.tolist() == pytest.approx([2.0])
+
+
+def test_save_into_a_missing_folder_names_the_users_path(tmp_path):
+    target = tmp_path / "no" / "such" / "model.npz"
+    with pytest.raises(FileNotFoundError, match=r"model\.npz.*does not exist"):  # it named a .tmp-xxxx file
+        nn.save(nn.Linear(2, 1), target)
