@@ -216,34 +216,8 @@ def jax_steps(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activ
               lr: float) -> tuple[Step, Step, float]:
     """(eager step, compiled step, seconds to compile it). Both block until the result is ready."""
     from . import peers
-    from .timing import now
 
-    jax = peers.jax()
-    loss_fn = _jax_loss(activation, loss)
-    grad_fn = jax.value_and_grad(loss_fn)
-
-    def update(params, x, target):
-        value, grads = grad_fn(params, x, target)
-        return value, [p - lr * g for p, g in zip(params, grads, strict=True)]
-
-    xs, ts = jax.device_put(x), jax.device_put(target)
-    eager_state = [jax.device_put(p) for p in params]
-    jit_state = [jax.device_put(p) for p in params]
-
-    def eager() -> Any:
-        value, eager_state[:] = update(eager_state, xs, ts)
-        return jax.block_until_ready(value)
-
-    start = now()
-    compiled = jax.jit(update).lower(jit_state, xs, ts).compile()
-    compile_seconds = now() - start
-
-    def jitted() -> Any:
-        value, new = compiled(jit_state, xs, ts)
-        jit_state[:] = new
-        return jax.block_until_ready(value)
-
-    return eager, jitted, compile_seconds
+    return peers.jax_sgd_steps(_jax_loss(activation, loss), params, x, target, lr)
 
 
 # ----------------------------------------------------------------------------- HIPS autograd

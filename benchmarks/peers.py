@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -56,3 +57,35 @@ def versions() -> dict[str, Any]:
 
         found["autograd"] = version("autograd")
     return found
+
+
+def jax_sgd_steps(loss_fn: Callable[..., Any], params: list[Any], x: Any, target: Any,
+                  lr: float) -> tuple[Callable[[], Any], Callable[[], Any], float]:
+    """One SGD step on ``loss_fn(params, x, target)`` in JAX: (eager step, compiled step, seconds to
+    compile it, on the harness's clock). Each keeps its own parameters and blocks until done."""
+    from .timing import now
+
+    jax_ = jax()
+    grad_fn = jax_.value_and_grad(loss_fn)
+
+    def update(params, x, target):
+        value, grads = grad_fn(params, x, target)
+        return value, [p - lr * g for p, g in zip(params, grads, strict=True)]
+
+    xs, ts = jax_.device_put(x), jax_.device_put(target)
+    eager_state = [jax_.device_put(p) for p in params]
+    jit_state = [jax_.device_put(p) for p in params]
+
+    def eager() -> Any:
+        value, eager_state[:] = update(eager_state, xs, ts)
+        return jax_.block_until_ready(value)
+
+    start = now()
+    compiled = jax_.jit(update).lower(jit_state, xs, ts).compile()
+    seconds = now() - start
+
+    def jitted() -> Any:
+        value, jit_state[:] = compiled(jit_state, xs, ts)
+        return jax_.block_until_ready(value)
+
+    return eager, jitted, seconds

@@ -16,7 +16,7 @@ import numpy as np
 from . import peers
 from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, TORCH, Config
 from .report import Result
-from .timing import check_steps, compare, now
+from .timing import check_steps, compare
 
 BATCH, SIZE, CLASSES, LR = 64, 8, 10, 0.05
 CONVS = ((1, 8, 1, 1), (8, 16, 2, 1))  # (in channels, out channels, stride, padding), 3x3 kernels
@@ -165,29 +165,7 @@ def jax_steps(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> tu
         logits = h.reshape(h.shape[0], -1) @ params[4] + params[5]
         return -jnp.mean(jax.nn.log_softmax(logits, axis=1)[jnp.arange(x.shape[0]), labels])
 
-    grad_fn = jax.value_and_grad(loss_fn)
-
-    def update(params, x, labels):
-        value, grads = grad_fn(params, x, labels)
-        return value, [p - LR * g for p, g in zip(params, grads, strict=True)]
-
-    xj, yj = jax.device_put(x), jax.device_put(labels)
-    eager_state = [jax.device_put(p) for p in params]
-    jit_state = [jax.device_put(p) for p in params]
-
-    def eager() -> Any:
-        value, eager_state[:] = update(eager_state, xj, yj)
-        return jax.block_until_ready(value)
-
-    start = now()
-    compiled = jax.jit(update).lower(jit_state, xj, yj).compile()
-    seconds = now() - start
-
-    def jitted() -> Any:
-        value, jit_state[:] = compiled(jit_state, xj, yj)
-        return jax.block_until_ready(value)
-
-    return eager, jitted, seconds
+    return peers.jax_sgd_steps(loss_fn, params, x, labels, LR)
 
 
 def run(config: Config) -> Result:
