@@ -648,7 +648,7 @@ def test_random_graph_batched_cotangents_match_one_by_one(graph: Graph) -> None:
     _check_batched(graph)
 
 
-@settings(max_examples=_examples(5, 3_000), suppress_health_check=list(HealthCheck))
+@settings(max_examples=_examples(10, 3_000), suppress_health_check=list(HealthCheck))
 @given(graphs(max_steps=5, max_inputs=2))
 def test_random_graph_second_derivatives_match_finite_differences(graph: Graph) -> None:
     ad.gradgradcheck(graph, graph.inputs, atol=1e-5, rtol=1e-3)
@@ -676,3 +676,48 @@ def test_fuzzer_reaches_every_op_family() -> None:
                                                      "unwrap_index", "astype")}
     missing = {aliases.get(n, n) for n in public - nondifferentiable} - names
     assert not missing, f"ops the fuzzer never draws: {sorted(missing)}"
+
+
+# ----------------------------------------------------------------------------- does the fuzzer catch bugs?
+class _ScaledVJPs:
+    """An op's VJPs, each result multiplied by 1.001: a subtly wrong derivative."""
+
+    def __init__(self, vjps: Any) -> None:
+        self.vjps = vjps
+
+    def __getitem__(self, i: int) -> Any:
+        vjp = self.vjps[i]
+        return None if vjp is None else (lambda *args, **params: vjp(*args, **params) * 1.001)
+
+
+def _every_op() -> dict[str, Any]:
+    from autodiff.ops import index, linalg, shape
+
+    ops = {name: getattr(ad.ops, name).op for name in ad.ops.__all__
+           if hasattr(getattr(ad.ops, name), "op") and name not in ("absolute", "astype")}
+    ops.update(concatenate=shape._concatenate.op, stack=shape._stack.op, einsum=linalg._einsum.op,
+               getitem=index._gather.op, norm=linalg._euclid.op)
+    return ops
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(_every_op()))
+def test_fuzzer_catches_a_slightly_wrong_vjp(name: str) -> None:
+    """Mutation check: with one op's derivative off by 0.1%, 600 random graphs find it."""
+    from hypothesis import Phase
+
+    op = _every_op()[name]
+
+    @settings(max_examples=600, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(graphs())
+    def campaign(graph: Graph) -> None:
+        _check_gradients(graph)
+
+    original = op.vjps
+    op.vjps = _ScaledVJPs(original)
+    try:
+        with pytest.raises(ad.GradcheckError):
+            campaign()
+    finally:
+        op.vjps = original
