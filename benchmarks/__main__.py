@@ -53,13 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     threads = limit_loaded_libraries(args.threads)
     gc.collect()
     gc.freeze()  # the libraries' own objects: never rescanned (else each full collection takes ~0.5 s)
-    versions = peers.versions()
+    versions = peers.versions(include_peers=config.peers)
     print(f"python -m benchmarks {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None))
     print(f"clock: {args.clock}; threads: {args.threads} for every library "
           f"(env {threads['OMP_NUM_THREADS']}, "
           f"torch {threads.get('torch.get_num_threads', '-')}, "
           f"threadpoolctl {_pools(threads.get('threadpoolctl'))})")
+    if args.clock == "cpu" and args.threads > 1:
+        warnings.append("CPU time adds up the time of every thread: with --threads > 1 use --clock wall")
     for w in warnings:
         print("warning: " + w)
     print()

@@ -39,12 +39,14 @@ def _optional(name: str) -> ModuleType | None:
 MISSING = "not installed (pip install -e '.[bench]')"
 
 
-def versions() -> dict[str, Any]:
+def versions(include_peers: bool = True) -> dict[str, Any]:
     import numpy
 
     import autodiff
 
     found: dict[str, Any] = {"autodiff": autodiff.__version__, "numpy": numpy.__version__}
+    if not include_peers:
+        return found
     for name, load in (("torch", torch), ("jax", jax), ("autograd", hips)):
         module = load()
         found[name] = getattr(module, "__version__", "installed") if module is not None else None
