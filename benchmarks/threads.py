@@ -39,11 +39,8 @@ def limit_loaded_libraries(threads: int) -> dict[str, Any]:
             {"library": p["internal_api"], "version": p.get("version"), "num_threads": p["num_threads"]}
             for p in threadpoolctl.threadpool_info()
         ]
-    try:
-        import torch
-    except ImportError:
-        pass
-    else:
+    torch = sys.modules.get("torch")  # only if the run imported it (peers on)
+    if torch is not None:
         torch.set_num_threads(threads)
         try:
             torch.set_num_interop_threads(threads)
