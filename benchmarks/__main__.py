@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()  # the libraries' own objects: never rescanned (else each full collection takes ~0.5 s)
     versions = peers.versions(include_peers=config.peers)
     print(f"python -m benchmarks {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
-    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None))
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None)
+          + f" (commit {_commit()})")
     print(f"clock: {args.clock}; threads: {args.threads} for every library "
           f"(env {threads['OMP_NUM_THREADS']}, "
           f"torch {threads.get('torch.get_num_threads', '-')}, "
@@ -77,11 +78,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         meta = {"command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-                "quick": args.quick, "clock": args.clock, "machine": machine(), "versions": versions,
+                "commit": _commit(), "quick": args.quick, "clock": args.clock, "machine": machine(),
+                "versions": versions,
                 "threads": threads, "config": vars(config)}
         write_json(args.json, to_json(results, meta))
         print(f"\nwrote {args.json}")
     return 0
+
+
+def _commit() -> str | None:
+    """The project's git commit, with "+changes" when the working tree differs from it."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
 
 
 def _pools(pools) -> str:
