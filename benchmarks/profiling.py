@@ -31,6 +31,8 @@ def steps() -> dict[str, tuple[Callable[[], Any], int]]:
     from .mlp import autodiff_nn_step, autodiff_step
     from .w4_deep_chain import autodiff_forward, backward_step
     from .w5_op_overhead import autodiff_chain, constants
+    from .w6_conv import autodiff_step as conv_step
+    from .w6_conv import data, parameters
 
     x, y = two_moons(200, seed=0)
     params = mlp_parameters([2, 16, 16, 1], np.float64, seed=1)
@@ -43,6 +45,7 @@ def steps() -> dict[str, tuple[Callable[[], Any], int]]:
         "W2NN": (autodiff_nn_step(medium, images, labels, "relu", "cross_entropy", 0.01), 300),
         "W4": (backward_step(autodiff_forward(100_000)), 3),
         "W5": (autodiff_chain(*constants(), 1000), 200),
+        "W6": (conv_step(parameters(), *data()), 300),
     }
 
 
