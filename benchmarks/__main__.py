@@ -26,6 +26,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="cpu",
                         help="cpu (default): this process's CPU time, steady on a busy shared machine; "
                              "wall: elapsed time")
+    parser.add_argument("--rounds", type=int, help="interleaved samples per candidate (default 15, quick 3)")
     parser.add_argument("--no-peers", action="store_true", help="skip PyTorch, JAX and HIPS autograd")
     args = parser.parse_args(argv)
     keys = [k.strip().upper() for k in args.only.split(",") if k.strip()] or list(WORKLOADS)
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from .timing import use_clock
 
     use_clock(args.clock)
-    config = Config.make(args.quick, peers=not args.no_peers)
+    config = Config.make(args.quick, peers=not args.no_peers, rounds=args.rounds)
     if config.peers:  # import the peers now so that their thread pools get the same limit
         peers.torch(), peers.jax(), peers.hips()
     threads = limit_loaded_libraries(args.threads)
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
         print(format_table(result), end="\n\n", flush=True)
     print(summary_table(results))
+    print(f"\nall workloads took {time.time() - started:.0f} s")
     if args.json:
         meta = {"command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

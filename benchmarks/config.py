@@ -13,10 +13,10 @@ class Config:
     peers: bool = True        # run PyTorch / JAX / HIPS autograd when installed
 
     @classmethod
-    def make(cls, quick: bool, peers: bool = True) -> Config:
+    def make(cls, quick: bool, peers: bool = True, rounds: int | None = None) -> Config:
         if quick:
-            return cls(quick=True, rounds=3, min_sample=0.002, peers=peers)
-        return cls(quick=False, peers=peers)
+            return cls(quick=True, rounds=rounds or 3, min_sample=0.002, peers=peers)
+        return cls(quick=False, rounds=rounds or 15, peers=peers)
 
 
 NUMPY = "numpy reference"
