@@ -1152,3 +1152,15 @@ def test_save_into_a_missing_folder_names_the_users_path(tmp_path):
     target = tmp_path / "no" / "such" / "model.npz"
     with pytest.raises(FileNotFoundError, match=r"model\.npz.*does not exist"):  # it named a .tmp-xxxx file
         nn.save(nn.Linear(2, 1), target)
+
+
+def test_cli_demo_writes_its_three_pictures(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("graph.svg needs Graphviz's `dot` program")
+    code, out = run_cli(capsys, "demo", "--dataset", "xor", "--epochs", "2", "--out", str(tmp_path))
+    assert code in (0, None) and "accuracy" in out
+    for name in ("loss.png", "decision_boundary.png", "graph.svg"):
+        assert (tmp_path / name).stat().st_size > 0, name
