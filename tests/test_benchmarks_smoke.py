@@ -37,6 +37,9 @@ def test_quick_run_writes_json_for_every_workload(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert tables.returncode == 0, tables.stderr[-3000:]
     assert "| W1 tiny MLP step |" in tables.stdout and "| W4 deep chain per op" in tables.stdout
+    diff = subprocess.run([sys.executable, "-m", "benchmarks.compare", str(out), str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert diff.returncode == 0 and "W1 autodiff" in diff.stdout, diff.stderr[-3000:]
     pytest.importorskip("matplotlib")
     pictures = subprocess.run([sys.executable, "-m", "benchmarks.plots", str(out), "--out", str(tmp_path)],
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
