@@ -69,7 +69,22 @@ class Tensor:
         "_hooks", "_retains_grad",
         "__weakref__",
     )
-    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy ufuncs on Tensors run as this library's ops: ``np.exp(t)`` is ``ad.exp(t)``, and
+        ``ndarray * t`` is ``ad.multiply(ndarray, t)``, so they are recorded and differentiable.
+
+        Only ufuncs with an op of their own, called plainly (no ``out=``, no ``.reduce``), are
+        accepted; anything else is a TypeError naming the ufunc.
+        """
+        op = _UFUNC_OPS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if op is None:
+            raise TypeError(
+                f"numpy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} has no autodiff op "
+                f"for Tensors{' with ' + ', '.join(kwargs) if kwargs else ''}; use the ad. functions "
+                "(or np.asarray(t) for a plain array, which is not differentiable)"
+            )
+        return op(*inputs)
 
     def __init__(self, data: ArrayLike, dtype: Any = None, requires_grad: bool = False,
                  name: str | None = None) -> None:
@@ -441,6 +456,20 @@ class Tensor:
     def norm(self, ord=None, axis=None, keepdims=False): return _ops.norm(self, ord=ord, axis=axis, keepdims=keepdims)
 
 
+# numpy ufunc name -> op name (Tensor.__array_ufunc__)
+_UFUNC_NAMES = {
+    "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide", "true_divide": "divide",
+    "power": "power", "negative": "negative", "absolute": "abs", "exp": "exp", "log": "log",
+    "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "arcsin",
+    "arccos": "arccos", "arctan": "arctan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+    "maximum": "maximum", "minimum": "minimum", "matmul": "matmul", "less": "less", "less_equal": "less_equal",
+    "greater": "greater", "greater_equal": "greater_equal", "equal": "equal", "not_equal": "not_equal",
+    "logical_and": "logical_and", "logical_or": "logical_or", "logical_not": "logical_not", "sign": "sign",
+    "isfinite": "isfinite",
+}
+
 # the ops and the engine build on Tensor, so they are imported once it exists
 from . import ops as _ops  # noqa: E402, I001  (order matters: the engine imports the ops)
 from . import engine as _engine  # noqa: E402
+
+_UFUNC_OPS = {ufunc: getattr(_ops, op) for ufunc, op in _UFUNC_NAMES.items()}

@@ -191,3 +191,22 @@ def test_operators_are_the_functions():
     for a, b in pairs:
         np.testing.assert_array_equal(a.data, b.data)
     assert (+x) is x
+
+
+def test_numpy_ufuncs_on_tensors_run_as_ops_and_are_differentiable():
+    x = ad.tensor([0.5, 2.0], requires_grad=True)
+    c = np.array([3.0, -1.0])
+    y = np.exp(x) * c + np.sin(x) + c @ ad.outer(x, x)  # ndarray on the left too
+    assert isinstance(y, ad.Tensor) and y.requires_grad
+    y.sum().backward()
+    v = x.data  # Σ_j y_j = Σ eˣc + Σ sin x + (c·x)(Σx), so ∂/∂x_k = e^x_k c_k + cos x_k + c_k Σx + c·x
+    expected = np.exp(v) * c + np.cos(v) + c * v.sum() + c @ v
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+
+
+def test_numpy_ufuncs_without_an_op_are_refused_by_name():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="add.reduce has no autodiff op"):
+        np.add.reduce(x)
+    with pytest.raises(TypeError, match="with out"):
+        np.add(x, 1.0, out=np.zeros(2))
