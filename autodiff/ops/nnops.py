@@ -6,7 +6,6 @@ import numpy as np
 
 from .core import normalize_axes, primitive
 from .elementwise import exp
-from .reduce import sum as sum_
 
 
 def _softmax_forward(x, axis=-1):
@@ -23,12 +22,12 @@ def _log_softmax_forward(x, axis=-1):
 
 def _softmax_vjp(g, out, x, axis=-1):  # ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ - sⱼ)  ⇒  s ⊙ (g - Σ g s)
     (axis,) = normalize_axes(axis, np.ndim(x), "softmax")
-    return out * (g - sum_(g * out, axis=axis, keepdims=True))
+    return out * (g - (g * out).sum(axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g, out, x, axis=-1):  # ∂(log s)ᵢ/∂xⱼ = δᵢⱼ - sⱼ  ⇒  g - s Σ g
     (axis,) = normalize_axes(axis, np.ndim(x), "log_softmax")
-    return g - exp(out) * sum_(g, axis=axis, keepdims=True)
+    return g - exp(out) * g.sum(axis=axis, keepdims=True)
 
 
 softmax = primitive(

@@ -21,6 +21,8 @@ def _spread(g, out, x, axis, keepdims, scale=None):
     """Broadcast a reduced cotangent back to x's shape (leading batch axes kept), times ``scale``."""
     x_shape = x.shape
     batch = g.shape[: g.ndim - out.ndim]
+    if g.ndim == 0:  # the whole input was reduced to one number: spread it directly
+        return broadcast_to(g if scale is None else g * scale, x_shape)
     if not keepdims:
         kept = list(x_shape)
         for a in normalize_axes(axis, len(x_shape), "reduction"):
