@@ -318,7 +318,12 @@ class Tensor:
         """In place: self += alpha * other (bumps the version counter)."""
         self._check_inplace()
         other = other.data if isinstance(other, Tensor) else other
-        self.data += other if alpha == 1 else alpha * other
+        if alpha == 1:
+            self.data += other
+        elif alpha == -1:
+            self.data -= other
+        else:
+            self.data += alpha * other
         self._bump_version()
         return self
 

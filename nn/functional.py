@@ -57,8 +57,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     if np.shape(x)[-1:] != np.shape(weight)[-1:]:  # say it in the layer's terms, not matmul's
         raise ShapeError(f"linear: the input has shape {np.shape(x)}, but the weight {np.shape(weight)} = (out, in) "
                          f"expects {np.shape(weight)[-1]} features on the last axis")
-    out = ad.matmul(x, ad.transpose(weight))  # a transposed view: numpy's matmul reads it without a copy
-    return out if bias is None else out + bias
+    return ad.ops.linear(x, weight, bias)  # one op: W's gradient comes out in W's (out, in) layout
 
 
 def conv_padding(padding: int | tuple[int, int] | str, kernel_size: tuple[int, int],

@@ -47,4 +47,4 @@ class Adagrad(Optimizer):
         step = state.get("step", 0) + 1
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = state.get("sum", np.full_like(param, group["initial_accumulator_value"])) + g * g
-        return param - clr * g / (np.sqrt(total) + group["eps"]), {"step": step, "sum": total}
+        return clr * g / (np.sqrt(total) + group["eps"]), {"step": step, "sum": total}

@@ -49,8 +49,9 @@ class Adam(Optimizer):
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
         g = -grad if group["maximize"] else grad
+        decay = 0.0
         if self._decoupled:
-            param = param * (1 - lr * wd)
+            decay = lr * wd * param  # p·(1 - lr·wd) = p - lr·wd·p
         elif wd != 0:
             g = g + wd * param
         step = state.get("step", 0) + 1
@@ -63,7 +64,7 @@ class Adam(Optimizer):
             new_state["max_exp_avg_sq"] = second
         step_size = lr / (1 - beta1 ** step)
         denom = np.sqrt(second) / math.sqrt(1 - beta2 ** step) + eps
-        return param - step_size * exp_avg / denom, new_state
+        return step_size * exp_avg / denom + decay, new_state
 
 
 class AdamW(Adam):

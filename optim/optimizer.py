@@ -133,17 +133,21 @@ class Optimizer:
                 if grad.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}: a gradient of shape {grad.shape} for a "
                                      f"parameter of shape {p.shape}")
-                new_value, new_state = self._update(p.data, grad, self.state.get(p, {}), group)
-                updates.append((p, new_value, new_state))
-        with ad.no_grad():
-            for p, new_value, new_state in updates:
-                p.copy_(new_value)
+                step, new_state = self._update(p.data, grad, self.state.get(p, {}), group)
+                updates.append((p, step, new_state))
+        with ad.no_grad():  # every step was computed before any parameter changes: all or nothing
+            for p, step, new_state in updates:
+                p.sub_(step)
                 self.state[p] = new_state
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
-        """One parameter's update: (new value, new state). Must not modify its arguments."""
+        """One parameter's update: (step, new state); the parameter becomes ``param - step``.
+
+        Must not modify its arguments. Returning the step (not the new value) lets the update be
+        applied in place with one subtraction, as a hand-written loop would.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define _update")
 
     # ------------------------------------------------------------------ saving and loading

@@ -56,5 +56,5 @@ class RMSprop(Optimizer):
         if momentum > 0:
             buffer = momentum * state.get("momentum_buffer", 0.0) + g / avg
             new_state["momentum_buffer"] = buffer
-            return param - group["lr"] * buffer, new_state
-        return param - group["lr"] * g / avg, new_state
+            return group["lr"] * buffer, new_state
+        return group["lr"] * g / avg, new_state

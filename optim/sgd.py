@@ -54,4 +54,4 @@ class SGD(Optimizer):
             buffer = d.copy() if buffer is None else momentum * buffer + (1 - group["dampening"]) * d
             new_state["momentum_buffer"] = buffer
             d = d + momentum * buffer if group["nesterov"] else buffer
-        return param - group["lr"] * d, new_state
+        return group["lr"] * d, new_state

@@ -45,7 +45,7 @@ from .elementwise import (
 )
 from .index import getitem
 from .linalg import det, dot, einsum, inv, matmul, norm, outer, solve
-from .nnops import log_softmax, softmax
+from .nnops import linear, log_softmax, softmax
 from .reduce import argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var
 from .shape import (
     broadcast_to,
@@ -69,7 +69,7 @@ __all__ = [
     "logical_and", "logical_not", "logical_or", "maximum", "minimum", "multiply", "negative",
     "not_equal", "power", "relu", "sigmoid", "sign", "sin", "sinh", "softplus", "sqrt", "subtract",
     "tan", "tanh", "where", "getitem", "det", "dot", "einsum", "inv", "matmul", "norm", "outer", "solve",
-    "log_softmax", "softmax", "argmax", "argmin", "logsumexp", "max", "mean", "min", "prod", "std",
+    "linear", "log_softmax", "softmax", "argmax", "argmin", "logsumexp", "max", "mean", "min", "prod", "std",
     "sum", "var", "broadcast_to", "concatenate", "expand_dims", "flatten", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
     "conv2d", "conv2d_transpose", "conv2d_weight", "max_pool2d",

@@ -532,6 +532,11 @@ def _pool_ref(x, k, stride, padding):
     return out
 
 
+add_case("linear", ad.ops.linear, lambda x, w, b: x @ w.T + b,
+         [[(4, 3), (2, 3), (2,)], [(2, 4, 3), (2, 3), (2,)], [(3,), (2, 3), (2,)], [(0, 3), (2, 3), (2,)]],
+         torch_fn=lambda T, x, w, b: T.nn.functional.linear(x, w, b))
+add_case("linear", lambda x, w: ad.ops.linear(x, w), lambda x, w: x @ w.T, [[(4, 3), (2, 3)]],
+         torch_fn=lambda T, x, w: T.nn.functional.linear(x, w), label="no-bias")
 add_case("conv2d", ad.ops.conv2d, _conv_ref, [[(1, 2, 3, 3), (2, 2, 2, 2)], [(2, 3, 3), (1, 2, 2, 2)]],
          torch_fn=lambda T, x, w: T.nn.functional.conv2d(x, w))
 add_case("conv2d", lambda x, w: ad.ops.conv2d(x, w, stride=2, padding=1),
