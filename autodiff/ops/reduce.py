@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..tensor import Tensor
 from .core import data_of, nondifferentiable, normalize_axes, primitive
 from .elementwise import exp, where
 from .shape import broadcast_to, expand_dims, reshape, transpose
@@ -99,11 +100,17 @@ def _prod_vjp(g, out, x, axis=None, keepdims=False):  # ∂Πx/∂xᵢ = Π_{j�
 
 
 def _products_of_the_others(out, x, axis, keepdims):
-    """Π_{j≠i} xⱼ for every i: Πx / xᵢ when that is exact, else each product taken directly."""
+    """Π_{j≠i} xⱼ for every i: Πx / xᵢ when that is exact, else each product taken directly.
+
+    The division is used on the plain-array path only: recorded (to be differentiated again), Πx/xᵢ
+    has the derivative Πx/(xᵢxₖ) - [i=k]·Πx/xᵢ², whose two huge terms cancel at tiny xᵢ.
+    """
     values = data_of(x)
-    product = np.prod(values, axis=axis, keepdims=True)
-    if np.all(values != 0) and np.all(np.isfinite(product)) and np.all(np.abs(product) >= np.finfo(product.dtype).tiny):
-        return _kept(out, x, axis, keepdims) / x  # no zero, no under- or overflow: division is exact
+    if not isinstance(x, Tensor):
+        product = np.prod(values, axis=axis, keepdims=True)
+        if np.all(values != 0) and np.all(np.isfinite(product)) and np.all(
+                np.abs(product) >= np.finfo(product.dtype).tiny):
+            return _kept(out, x, axis, keepdims) / x  # no zero, no under- or overflow: exact
     # zeros (or a product out of range): leave each xᵢ out in turn, O(n²) but exact to any order
     axes = normalize_axes(axis, np.ndim(values), "prod")
     ndim = np.ndim(values)
