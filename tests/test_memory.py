@@ -242,16 +242,17 @@ def _run_flat(step: Callable[[], Any], steps: int, traced: int, bound: int) -> N
         tracemalloc.stop()
     grown = {name: after[name] - before[name] for name in after if after[name] > before[name]}
     assert not grown, f"objects accumulating over {steps} steps: {grown}"
-    # Interpreter free lists (2,000 cached tuples of each size...) refill with traced blocks at first,
-    # so traced memory may rise once by up to ~100 KiB; after that it must stay flat.
+    # Interpreter free lists (2,000 cached tuples of each size...) refill with traced blocks at first
+    # (measured: about 70 KiB over the first 1,500 traced steps); after that memory must stay flat.
     assert max(samples) < 256 * 1024, f"memory grew during training (bytes above baseline every 250 steps): {samples}"
-    late = samples[-1] - samples[(len(samples) - 1) // 2]
-    assert late < bound, f"memory still growing in the second half: {late} bytes ({samples})"
+    late = samples[-1] - samples[len(samples) * 2 // 3 - 1]
+    assert late < bound, f"memory still growing in the last third: {late} bytes ({samples})"
 
 
 def test_ten_thousand_training_steps_run_in_flat_memory() -> None:
-    """10,000 Adam steps of a 4-16-16-1 MLP (nn + optim): nothing accumulates, memory stays flat."""
-    _run_flat(_mlp_step_factory(), steps=10_000, traced=2000, bound=4 * 1024)
+    """10,000 Adam steps of a 4-16-16-1 MLP (nn + optim): nothing accumulates, memory stays flat
+    (under 4 KiB of growth over the last 1,000 steps)."""
+    _run_flat(_mlp_step_factory(), steps=10_000, traced=3000, bound=4 * 1024)
 
 
 def test_bare_tensor_training_loop_runs_in_flat_memory() -> None:
@@ -270,7 +271,7 @@ def test_bare_tensor_training_loop_runs_in_flat_memory() -> None:
             for p in params:
                 p -= 0.05 * p.grad
 
-    _run_flat(step, steps=5000, traced=1000, bound=4 * 1024)
+    _run_flat(step, steps=5000, traced=2250, bound=4 * 1024)
 
 
 # ----------------------------------------------------------------------------- very long graphs
