@@ -73,6 +73,14 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     complete npz archive of plain arrays.
     """
     path = os.fspath(path)
+    if os.path.isfile(path):
+        with open(path, "rb") as file:
+            magic = file.read(6)
+        if magic.startswith(b"\x80"):  # a pickle stream: refused before numpy even looks at it
+            raise SaveFileError(f"{path} holds pickled data, which is never loaded (it can run code); "
+                                "expected an .npz archive written by nn.save")
+        if magic and not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):  # neither zip nor .npy
+            raise SaveFileError(f"{path} is not an .npz archive written by nn.save (it starts with {magic!r})")
     try:
         archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -91,6 +99,7 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     state = {}
     with archive:
         for name in archive.files:
+            _check_declared_size(archive, name, path)
             try:
                 state[name] = archive[name]
             except ValueError as error:
@@ -102,3 +111,24 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
                 raise SaveFileError(f"{path}: entry {name!r} is damaged or truncated "
                                     f"({type(error).__name__}: {error})") from error
     return state
+
+
+def _check_declared_size(archive: np.lib.npyio.NpzFile, name: str, path: str) -> None:
+    """Refuse an entry whose .npy header declares more data than the entry holds, before numpy
+    allocates what the header asks for (a 60-byte file must not reserve petabytes)."""
+    member = name + ".npy" if name + ".npy" in archive.zip.namelist() else name
+    try:
+        with archive.zip.open(member) as entry:
+            version = np.lib.format.read_magic(entry)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(entry)
+            header_size = entry.tell()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise SaveFileError(f"{path}: entry {name!r} is damaged or truncated "
+                            f"({type(error).__name__}: {error})") from error
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    stored = archive.zip.getinfo(member).file_size - header_size
+    if declared > stored:
+        raise SaveFileError(f"{path}: entry {name!r} declares {declared:,} bytes of data but holds only "
+                            f"{stored:,}; the file is damaged or forged")

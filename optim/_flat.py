@@ -61,11 +61,11 @@ class FlatOptimizer(Optimizer):
 
     _state_like_params = False  # its state holds flat vectors
 
-    def _check_options(self, group: dict[str, Any]) -> None:
-        super()._check_options(group)
+    def add_param_group(self, group: dict[str, Any]) -> None:
         if self.param_groups:
             raise ValueError(f"{type(self).__name__} takes one parameter group (it sees all parameters "
                              "as one vector)")
+        super().add_param_group(group)
 
     @property
     def _params(self) -> list[Tensor]:

@@ -54,6 +54,9 @@ class Optimizer:
     _state_like_params = True  # state arrays have their parameter's shape (checked on loading)
 
     def __init__(self, params: ParamsLike, defaults: dict[str, Any]) -> None:
+        if params is None or not hasattr(params, "__iter__"):
+            raise TypeError("params must be an iterable of Tensors (e.g. model.parameters()) or of dicts "
+                            f"(parameter groups), got {type(params).__name__}")
         if isinstance(params, (Tensor, dict)):
             raise TypeError("params must be an iterable of Tensors or of dicts (parameter groups), "
                             f"got a single {type(params).__name__}; wrap it in a list")
@@ -194,8 +197,12 @@ class Optimizer:
                 raise ValueError(f"the state dict has state for parameter {key}, which no group holds")
             new_state[p] = {name: _restore(value, p, name, self._state_like_params)
                             for name, value in entries.items()}
-        for saved, group in zip(saved_groups, self.param_groups, strict=True):
-            group.update({k: v for k, v in saved.items() if k in self.defaults or k == "initial_lr"})
+        updated = [{**group, **{k: v for k, v in saved.items() if k in self.defaults or k == "initial_lr"}}
+                   for saved, group in zip(saved_groups, self.param_groups, strict=True)]
+        for group in updated:  # the same checks as the constructor's, before anything changes
+            self._check_options(group)
+        for group, new in zip(self.param_groups, updated, strict=True):
+            group.update(new)
         self.state = new_state
 
 

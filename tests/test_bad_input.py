@@ -96,7 +96,8 @@ add("log_softmax-axis", "reductions", lambda: ad.log_softmax(A, axis=-3), ad.Sha
 add("norm-axis", "reductions", lambda: ad.norm(A, axis=2), ad.ShapeError, "norm: .*axis 2 is out of bounds")
 add("norm-matrix-ord", "reductions", lambda: ad.norm(A, ord=1), NotImplementedError,
     "ord=1 over a matrix is not supported")
-add("sum-float-axis", "reductions", lambda: ad.sum(A, axis=1.5), TypeError, "cannot be interpreted as an integer")
+add("sum-float-axis", "reductions", lambda: ad.sum(A, axis=1.5), TypeError,
+    "sum: 'float' object cannot be interpreted as an integer")
 add("argmax-axis", "reductions", lambda: ad.argmax(A, axis=2), np.exceptions.AxisError, "axis 2 is out of bounds")
 add("max-of-empty", "reductions", lambda: ad.max(leaf(0)), ValueError, "zero-size array to reduction operation maximum")
 
@@ -122,8 +123,8 @@ add("solve-rhs", "linalg", lambda: ad.solve(ad.eye(3), ad.ones(4)), ad.ShapeErro
     r"solve: a of shape \(3, 3\) needs b of shape \(3,\) or \(\.\.\., 3, k\), got \(4,\)")
 add("inv-non-square", "linalg", lambda: ad.inv(A), ad.ShapeError, r"inv: needs square matrices")
 add("det-vector", "linalg", lambda: ad.det(leaf(3)), ad.ShapeError, r"det: needs square matrices .* got shape \(3,\)")
-_SINGULAR = (np.linalg.LinAlgError, ad.ShapeError)  # numpy's error, or restated by the op (both ValueErrors)
-add("inv-singular", "linalg", lambda: ad.inv(ad.zeros(2, 2)), _SINGULAR, "Singular matrix")
+_SINGULAR = np.linalg.LinAlgError  # numpy's type, with the op's name added
+add("inv-singular", "linalg", lambda: ad.inv(ad.zeros(2, 2)), _SINGULAR, "inv: Singular matrix")
 add("solve-singular", "linalg", lambda: ad.solve(ad.zeros(2, 2), ad.ones(2)), _SINGULAR, "Singular matrix")
 
 # ----------------------------------------------------------------------------- shape ops
@@ -355,7 +356,7 @@ if optim is not None:
          r"unknown option\(s\) \['lrr'\]"),
         ("optimizer-negative-lr", lambda: optim.SGD([_W], lr=-1.0), ValueError, "invalid learning rate: -1"),
         ("optimizer-adam-betas", lambda: optim.Adam([_W], betas=(1.5, 0.9)), ValueError, r"invalid betas \(1.5, 0.9\)"),
-        ("optimizer-none", lambda: optim.SGD(None, lr=0.1), TypeError, "not iterable"),
+        ("optimizer-none", lambda: optim.SGD(None, lr=0.1), TypeError, "iterable of Tensors"),
         ("optimizer-state-dict-keys", lambda: optim.SGD([_W], lr=0.1).load_state_dict({"state": {}}), ValueError,
          "exactly the keys 'state' and 'param_groups'"),
         ("optimizer-state-dict-groups", lambda: optim.SGD([_W], lr=0.1).load_state_dict(
@@ -515,9 +516,6 @@ def test_pickle_payload_is_live(tmp_path: Path) -> None:
     assert (tmp_path / "owned").exists()
 
 
-@pytest.mark.xfail(strict=True, raises=MemoryError,
-                   reason="nn.load allocates what an .npy header declares before reading: a 60-byte file "
-                          "asking for 8 PB gives MemoryError instead of SaveFileError")
 def test_save_file_declaring_a_huge_array_is_refused_without_allocating(tmp_path: Path) -> None:
     if nn is None:
         pytest.skip("nn not importable")
@@ -531,8 +529,6 @@ def test_save_file_declaring_a_huge_array_is_refused_without_allocating(tmp_path
         nn.load(tmp_path / "bomb.npz")
 
 
-@pytest.mark.xfail(strict=True, reason="Optimizer.load_state_dict copies the saved options without "
-                                       "_check_options: a negative learning rate is accepted")
 def test_optimizer_load_state_dict_checks_the_options() -> None:
     if optim is None:
         pytest.skip("optim not importable")
@@ -846,18 +842,9 @@ def render_docs() -> str:
         "",
         "| gap | test |",
         "|---|---|",
-        "| `nn.load` allocates whatever shape an `.npy` header declares before reading it: a 60-byte file "
-        "declaring 8 PB raises `MemoryError` rather than `SaveFileError` | "
-        "`test_save_file_declaring_a_huge_array_is_refused_without_allocating` (strict xfail) |",
-        "| `Optimizer.load_state_dict` takes the saved options without checking them (a negative learning rate "
-        "is accepted) | `test_optimizer_load_state_dict_checks_the_options` (strict xfail) |",
-        "| every numpy `ValueError` in a forward becomes a `ShapeError`, so a singular matrix in `inv`/`solve` is "
-        "reported as a shape problem and is no longer a `numpy.linalg.LinAlgError` | "
-        "`...[inv-singular]` accepts both |",
-        "| a file that is neither zip nor npy (`save-file-garbage`) is reported as holding pickled data (numpy's "
-        "fallback guess); the file is refused, only the reason is off | `...[save-file-garbage]` |",
-        "| `optim.SGD(None)` says only `'NoneType' object is not iterable` | `...[optimizer-none]` |",
-        "| `sum(x, axis=1.5)` gives numpy's `TypeError` without the op's name | `...[sum-float-axis]` |",
+        "| none known: the gaps found here (a forged .npy header asking for petabytes, optimizer state dicts "
+        "with invalid options, singular matrices reported as shape errors, a junk file called pickled, "
+        "messages without the op's name) were fixed, each with its row or test above | |",
         "",
     ]
     return "\n".join(lines)

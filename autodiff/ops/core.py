@@ -121,7 +121,7 @@ def _unary(op: Op, names: list[str]) -> Callable[..., Any]:
         x_data = x.data
         try:
             out = forward(x_data, **_params) if _params else forward(x_data)
-        except ValueError as error:
+        except (ValueError, TypeError) as error:
             raise _shape_error(op, [x_data], error) from error
         if ANOMALY.enabled:
             check_finite(out, f"forward of {op.name!r}")
@@ -144,7 +144,7 @@ def _binary(op: Op, names: list[str]) -> Callable[..., Any]:
         y_data = y.data if y_tensor else (np.asarray(y) if type(y) in _SEQUENCES else y)
         try:
             out = forward(x_data, y_data, **_params) if _params else forward(x_data, y_data)
-        except ValueError as error:
+        except (ValueError, TypeError) as error:
             raise _shape_error(op, [x_data, y_data], error) from error
         if ANOMALY.enabled:
             check_finite(out, f"forward of {op.name!r}")
@@ -199,7 +199,7 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
         return op.forward(*args, **params)
     try:
         out = op.forward(*datas, **params)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise _shape_error(op, datas, error) from error
     if ANOMALY.enabled:
         check_finite(out, f"forward of {op.name!r}")
@@ -210,11 +210,15 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
     return _wrap(out)
 
 
-def _shape_error(op: Op, datas: list, error: ValueError) -> Exception:
-    """numpy's ValueError from a forward, restated with the op and the shapes it was given."""
+def _shape_error(op: Op, datas: list, error: Exception) -> Exception:
+    """numpy's error from a forward, restated with the op (and the shapes it was given)."""
+    if isinstance(error, TypeError):  # a bad static parameter (axis=1.5) or operand type
+        return TypeError(f"{op.name}: {error}")
     if isinstance(error, ShapeError):
         return error
     shapes = " and ".join(str(np.shape(d)) for d in datas)
+    if isinstance(error, np.linalg.LinAlgError):  # the values, not the shapes: keep numpy's type
+        return np.linalg.LinAlgError(f"{op.name}: {error} (inputs of shapes {shapes})")
     return ShapeError(f"{op.name}: inputs of shapes {shapes} do not fit: {error}")
 
 
