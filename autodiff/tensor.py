@@ -104,6 +104,8 @@ class Tensor:
         self._hooks = None
         self._retains_grad = False
 
+    # _wrap and _record set every slot by hand rather than sharing a helper: they run once per op,
+    # and a shared helper would cost a call each time (they are the engine's hottest lines).
     @classmethod
     def _wrap(cls, data: np.ndarray) -> Tensor:
         """A constant tensor around an array, without copying or checks (internal fast path)."""
