@@ -170,8 +170,6 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 if horizon and (a._op is None or a._seq < horizon):
                     continue  # cannot lead to anything wanted
                 vjp = vjps[i]
-                if vjp is None:
-                    raise RuntimeError(f"{op.name!r} is not differentiable with respect to its input {i}")
                 gi = vjp(g, out, *args, **params) if params else vjp(g, out, *args)
                 if gi is g:
                     shared.add(id(gi))

@@ -32,17 +32,26 @@ _wrap = Tensor._wrap
 
 
 class Op:
-    """A differentiable primitive. ``vjps[i]`` is the VJP for input i (None: not differentiable)."""
+    """A differentiable primitive. ``vjps[i]`` is the VJP for input i (given as None: it raises)."""
 
     __slots__ = ("name", "forward", "vjps")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[VJP | None]) -> None:
         self.name = name
         self.forward = forward
+        if isinstance(vjps, tuple):  # a missing VJP raises when used, so backward needs no check
+            vjps = tuple(_not_differentiable(name, i) if vjp is None else vjp for i, vjp in enumerate(vjps))
         self.vjps = vjps
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+def _not_differentiable(name: str, i: int) -> VJP:
+    def vjp(*args: Any, **params: Any) -> Any:
+        raise RuntimeError(f"{name!r} is not differentiable with respect to its input {i}")
+
+    return vjp
 
 
 class VariadicVJP:
