@@ -130,10 +130,9 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
     heap: list[tuple[int, Tensor]] = []
     leaf_pending: dict[int, Any] = {}
     leaves: list[Tensor] = []
-    shared: set[int] = set()  # cotangents a VJP passed through unchanged, maybe held twice
+    stored: set[int] = set()  # the arrays given to a .grad in this pass (none may be given twice)
     for root, g in zip(roots, cotangents):
         _deliver(root, g, heap, leaf_pending, leaves)
-        shared.add(id(g))
     anomaly = ANOMALY.enabled
     clock = MUTATIONS.clock
     previous_mode = GRAD_MODE.enabled
@@ -154,7 +153,7 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
             if t._hooks is not None:  # hooks, or retain_grad()
                 g = _run_hooks(t, g, create_graph)
                 if t._retains_grad and wanted is None:
-                    _accumulate(t, g, shared)
+                    _accumulate(t, g, stored)
             if wanted is not None and id(t) in wanted:
                 wanted[id(t)] = g
             if t._stamp != clock:  # something was changed in place since t was made
@@ -171,8 +170,6 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                     continue  # cannot lead to anything wanted
                 vjp = vjps[i]
                 gi = vjp(g, out, *args, **params) if params else vjp(g, out, *args)
-                if gi is g:
-                    shared.add(id(gi))
                 shape = a.data.shape
                 if gi.shape != shape:
                     gi = unbroadcast(gi, shape, nb) if not nb or gi.shape[nb:] != shape else gi
@@ -200,7 +197,7 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
             if leaf._hooks is not None:
                 g = _run_hooks(leaf, g, create_graph)
             if wanted is None:
-                _accumulate(leaf, g, shared)
+                _accumulate(leaf, g, stored)
             elif id(leaf) in wanted:
                 wanted[id(leaf)] = g
     finally:
@@ -256,18 +253,20 @@ def _as_tensor(g: Any) -> Tensor:
     return g if isinstance(g, Tensor) else Tensor._wrap(g)
 
 
-def _accumulate(t: Tensor, g: Any, shared: set[int]) -> None:
+def _accumulate(t: Tensor, g: Any, stored: set[int]) -> None:
     """Add g into t.grad. Stored gradients own their memory: no two tensors share a grad array.
 
-    ``shared`` holds the ids of cotangents that a VJP passed through unchanged (add, reshape's
-    base...), which other nodes may hold too: those are copied, fresh results are stored as they are.
+    A cotangent is stored as it is when it owns its memory and no other ``.grad`` of this pass got
+    it (``add`` hands one array to both its inputs); otherwise it is copied.
     """
     g = _cast(g, t.dtype)
     if isinstance(g, Tensor):  # create_graph: keep the graph of the gradient
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        private = type(g) is np.ndarray and g.base is None and id(g) not in shared
-        t.grad = Tensor._wrap(g if private else np.array(g, copy=True))
+        private = type(g) is np.ndarray and g.base is None and id(g) not in stored
+        g = g if private else np.array(g, copy=True)
+        stored.add(id(g))
+        t.grad = Tensor._wrap(g)
     elif t.grad.requires_grad:  # a recorded gradient from an earlier create_graph backward
         t.grad = t.grad + g
     else:

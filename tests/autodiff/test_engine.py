@@ -422,3 +422,27 @@ def test_cotangent_tensor_is_differentiable_under_create_graph():
     x, v = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([1.0, 1.0], requires_grad=True)
     (g,) = ad.gradients(x * x, x, grad_outputs=v, create_graph=True)  # g = 2 x v
     np.testing.assert_array_equal(ad.gradients(g.sum(), v)[0].data, [2.0, 4.0])
+
+
+def test_no_two_leaves_share_a_gradient_array():
+    """add hands one cotangent to both inputs, and a Function may return one array twice: each
+    .grad must still own its memory, so changing one in place cannot change another."""
+
+    class Twice(ad.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a.data + b.data
+
+        @staticmethod
+        def backward(ctx, g):
+            h = g * 2.0
+            return h, h
+
+    x, w = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([3.0, 4.0], requires_grad=True)
+    (x + w).sum().backward()
+    a, b = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([1.0, 2.0], requires_grad=True)
+    Twice.apply(a, b).sum().backward()
+    for first, second in [(x, w), (a, b)]:
+        assert not np.shares_memory(first.grad.data, second.grad.data)
+        first.grad.data[0] = 99.0
+        assert second.grad.data[0] != 99.0
