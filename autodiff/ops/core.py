@@ -107,6 +107,12 @@ def _bind(op: Op, names: list[str], static: tuple, params: dict) -> None:
     params.update(zip(names, static))
 
 
+def dtype_of(x: Any) -> np.dtype:
+    """x's dtype (via np.asarray for Python numbers and lists, which is slower)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if isinstance(dtype, np.dtype) else np.asarray(x).dtype
+
+
 _SEQUENCES = (list, tuple)
 
 
@@ -300,7 +306,7 @@ def normalize_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tupl
 
 def batch_ndim(g: Any, out: Any) -> int:
     """How many leading batch axes the cotangent carries (0 outside vectorised Jacobians)."""
-    return np.ndim(g) - np.ndim(out)
+    return g.ndim - out.ndim
 
 
 def nondifferentiable(name: str, function: Callable[..., Any], doc: str | None = None) -> Callable[..., Any]:

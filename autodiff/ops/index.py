@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import batch_ndim, primitive, unwrap_index
+from .core import batch_ndim, dtype_of, primitive, unwrap_index
 
 
 def _is_array(item) -> bool:
@@ -34,7 +34,7 @@ def _batched(index: tuple, nb: int) -> tuple:
 
 def _scatter_forward(g, shape, index):
     """zeros(shape) with g added at ``index``; repeated integer indices accumulate."""
-    result = np.zeros(shape, dtype=np.result_type(g))
+    result = np.zeros(shape, dtype=dtype_of(g))
     if any(_is_array(i) and np.asarray(i).dtype != bool for i in index):
         np.add.at(result, index, g)
     else:
@@ -44,11 +44,11 @@ def _scatter_forward(g, shape, index):
 
 def _getitem_vjp(g, out, x, index):  # ∂x[i]/∂x puts g back at position i
     nb = batch_ndim(g, out)
-    return _scatter(g, shape=tuple(np.shape(g)[:nb]) + tuple(np.shape(x)), index=_batched(index, nb))
+    return _scatter(g, shape=g.shape[:nb] + x.shape, index=_batched(index, nb))
 
 
 def _scatter_vjp(g, out, values, shape, index):  # the gather at the same positions
-    return _gather(g, index=_batched(index, np.ndim(g) - len(shape)))
+    return _gather(g, index=_batched(index, g.ndim - len(shape)))
 
 
 _scatter = primitive("scatter_add", _scatter_forward, _scatter_vjp)

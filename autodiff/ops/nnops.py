@@ -10,23 +10,23 @@ from .elementwise import exp
 
 def _softmax_forward(x, axis=-1):
     x = np.asarray(x)
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+    shifted = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))  # ufunc methods: no wrappers
+    return shifted / np.add.reduce(shifted, axis=axis, keepdims=True)
 
 
 def _log_softmax_forward(x, axis=-1):
     x = np.asarray(x)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _softmax_vjp(g, out, x, axis=-1):  # ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ - sⱼ)  ⇒  s ⊙ (g - Σ g s)
-    (axis,) = normalize_axes(axis, np.ndim(x), "softmax")
+    (axis,) = normalize_axes(axis, x.ndim, "softmax")
     return out * (g - (g * out).sum(axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g, out, x, axis=-1):  # ∂(log s)ᵢ/∂xⱼ = δᵢⱼ - sⱼ  ⇒  g - s Σ g
-    (axis,) = normalize_axes(axis, np.ndim(x), "log_softmax")
+    (axis,) = normalize_axes(axis, x.ndim, "log_softmax")
     return g - exp(out) * g.sum(axis=axis, keepdims=True)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ShapeError
-from .core import batch_ndim, data_of, primitive, unbroadcast
+from .core import batch_ndim, data_of, dtype_of, primitive, unbroadcast
 
 
 def _batch_shape(g, out) -> tuple[int, ...]:
@@ -77,7 +77,7 @@ expand_dims = primitive(
 )
 def _broadcast_to_forward(x, shape):
     # a fresh, writable array: filling one is also several times faster than np.broadcast_to's view
-    result = np.empty(shape, dtype=np.result_type(x))
+    result = np.empty(shape, dtype=dtype_of(x))
     result[...] = x
     return result
 
