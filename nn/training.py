@@ -16,7 +16,7 @@ from autodiff import Tensor, no_grad
 
 from .data import batches
 from .init import as_rng
-from .losses import BCELoss
+from .losses import BCELoss, HuberLoss, L1Loss, MSELoss
 from .module import Module
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
@@ -40,8 +40,11 @@ def accuracy(output: np.ndarray, target: np.ndarray, threshold: float = 0.0) -> 
     return float(np.mean(predicted == target)) if target.size else float("nan")
 
 
+_PROBABILITY_LOSSES = (BCELoss, MSELoss, L1Loss, HuberLoss)  # one output compared with 0/1 targets
+
+
 def _metric_functions(metrics: Sequence[str | Metric], loss_fn: Any) -> dict[str, Metric]:
-    threshold = 0.5 if isinstance(loss_fn, BCELoss) else 0.0  # probabilities or logits
+    threshold = 0.5 if isinstance(loss_fn, _PROBABILITY_LOSSES) else 0.0  # probabilities or logits
     functions: dict[str, Metric] = {}
     for metric in metrics:
         if metric == "accuracy":
@@ -52,6 +55,24 @@ def _metric_functions(metrics: Sequence[str | Metric], loss_fn: Any) -> dict[str
             raise ValueError(f"unknown metric {metric!r}: use 'accuracy' or a function "
                              "(output, target) -> float")
     return functions
+
+
+def _looks_like_classes(y: np.ndarray) -> bool:
+    """Integer labels, booleans, or floats that are all 0 or 1 (or one-hot rows)."""
+    if not np.issubdtype(y.dtype, np.floating):
+        return True
+    return bool(np.all((y == 0) | (y == 1)))
+
+
+def _check_optimizer_holds_the_model(optimizer: Any, model: Module) -> None:
+    groups = getattr(optimizer, "param_groups", None)
+    if groups is None:  # any object with zero_grad() and step() is welcome; nothing to check
+        return
+    held = {id(p) for group in groups for p in group["params"]}
+    params = list(model.parameters())
+    if params and not any(id(p) in held for p in params):
+        raise ValueError("the optimizer holds none of the model's parameters, so fit would train nothing; "
+                         "build it from this model: optim.Adam(model.parameters(), ...)")
 
 
 def _model_dtype(model: Module) -> np.dtype | None:
@@ -121,7 +142,9 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X:
     ``"val_<metric>"`` when ``validation=(X_val, y_val)`` is given (measured in eval mode). Inputs
     are cast to the model's parameter dtype (so float32 models stay float32). The epoch loss is the
     sample-weighted mean of the batch losses, so ``loss_fn`` should average over its batch (the
-    default ``reduction="mean"``). For regression pass ``metrics=()`` (accuracy means classes).
+    default ``reduction="mean"``). The default metric, accuracy, is kept only when the targets are
+classes (integers, or floats that are all 0 or 1); continuous targets are regression and get none.
+An optimizer that holds none of the model's parameters is refused.
 
     >>> import nn, optim
     >>> X, y = nn.datasets.make_xor()
@@ -137,9 +160,12 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X:
         if not callable(getattr(optimizer, method, None)):
             raise TypeError(f"fit needs an optimizer with zero_grad() and step(); {type(optimizer).__name__} "
                             f"has no {method}()")
-    functions = _metric_functions(metrics, loss_fn)
+    _check_optimizer_holds_the_model(optimizer, model)
     X = _inputs(X, _model_dtype(model))
     y = y.data if isinstance(y, Tensor) else np.asarray(y)
+    if tuple(metrics) == ("accuracy",) and not _looks_like_classes(y):
+        metrics = ()  # the default metric means classes; continuous targets are regression
+    functions = _metric_functions(metrics, loss_fn)
     gen = as_rng(rng)
     history: dict[str, list[float]] = {"loss": [], **{name: [] for name in functions}}
     if validation is not None:

@@ -158,3 +158,25 @@ def test_digits_cnn_reaches_96_percent_test_accuracy():
     nn.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.005), X.reshape(-1, 1, 8, 8), y,
            epochs=10, batch_size=32, progress=False, rng=0)
     assert nn.evaluate(model, nn.CrossEntropyLoss(), X_test.reshape(-1, 1, 8, 8), y_test)["accuracy"] >= 0.96
+
+
+def test_fit_drops_the_default_accuracy_for_continuous_targets_and_thresholds_mse_at_one_half():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 2))
+    model = nn.Sequential(nn.Linear(2, 1, rng=0))
+    history = nn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), X, X[:, :1] * 3.0,
+                     epochs=2, batch_size=8, progress=False, rng=0)
+    assert set(history) == {"loss"}
+    labels = (X[:, :1] > 0).astype(float)  # 0/1 targets: classes, judged at 0.5
+    model = nn.Sequential(nn.Linear(2, 1, rng=0), nn.Sigmoid())
+    history = nn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1.0), X, labels,
+                     epochs=60, batch_size=32, progress=False, rng=0)
+    out = model(X).data
+    assert history["accuracy"][-1] == pytest.approx(np.mean((out > 0.5) == (labels > 0.5)), abs=0.1)
+
+
+def test_fit_refuses_an_optimizer_over_another_models_parameters():
+    model, other = nn.Linear(2, 1, rng=0), nn.Linear(2, 1, rng=1)
+    with pytest.raises(ValueError, match="holds none of the model's parameters"):
+        nn.fit(model, nn.MSELoss(), optim.SGD(other.parameters(), lr=0.1), np.zeros((4, 2)), np.zeros((4, 1)),
+               epochs=1, progress=False)
