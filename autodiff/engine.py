@@ -102,10 +102,10 @@ def _initial_cotangent(root: Tensor, gradient: Any, create_graph: bool, nb: int,
                 "(an array of that shape), or reduce the output to a scalar first (e.g. .sum())"
             )
         gradient = np.ones_like(root.data)
-    elif isinstance(gradient, Tensor):
-        gradient = gradient if create_graph else gradient.data
-    else:
-        gradient = np.array(gradient, dtype=root.dtype)
+    elif isinstance(gradient, Tensor) and create_graph:
+        pass  # recorded: the cotangent may itself depend on inputs
+    else:  # a copy: a .grad may end up holding this very array
+        gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
     shape = tuple(np.shape(gradient.data if isinstance(gradient, Tensor) else gradient))
     if shape[nb:] != root.shape:
         raise ShapeError(f"{who}: the cotangent has shape {shape}, expected the output's shape {root.shape}"
