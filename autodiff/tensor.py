@@ -426,13 +426,28 @@ class Tensor:
     def clip(self, min=None, max=None): return _ops.clip(self, min, max)
     def maximum(self, other): return _ops.maximum(self, other)
     def minimum(self, other): return _ops.minimum(self, other)
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
-    def var(self, axis=None, ddof=0, keepdims=False): return _ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    def std(self, axis=None, ddof=0, keepdims=False): return _ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
-    def prod(self, axis=None, keepdims=False): return _ops.prod(self, axis=axis, keepdims=keepdims)
+    # reductions also take numpy's dtype= and out= (out must be None), so np.sum(t), np.mean(t)... work
+    def sum(self, axis=None, keepdims=False, dtype=None, out=None):
+        return _reduce(_ops.sum, self, dtype, out, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False, dtype=None, out=None):
+        return _reduce(_ops.mean, self, dtype, out, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False, dtype=None, out=None):
+        return _reduce(_ops.var, self, dtype, out, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False, dtype=None, out=None):
+        return _reduce(_ops.std, self, dtype, out, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False, out=None):
+        return _reduce(_ops.max, self, None, out, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False, out=None):
+        return _reduce(_ops.min, self, None, out, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False, dtype=None, out=None):
+        return _reduce(_ops.prod, self, dtype, out, axis=axis, keepdims=keepdims)
+
     def logsumexp(self, axis=None, keepdims=False): return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
     def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)
     def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis=axis)
@@ -454,6 +469,13 @@ class Tensor:
     def det(self): return _ops.det(self)
     def split(self, indices_or_sections, axis=0): return _ops.split(self, indices_or_sections, axis=axis)
     def norm(self, ord=None, axis=None, keepdims=False): return _ops.norm(self, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def _reduce(op: Callable[..., Any], x: Tensor, dtype: Any, out: Any, **params: Any) -> Tensor:
+    """A reduction method; numpy's ``dtype=`` casts first, ``out=`` cannot be honoured."""
+    if out is not None:
+        raise TypeError(f"{op.__name__}: out= is not supported for Tensors; use the returned tensor")
+    return op(x if dtype is None else x.astype(dtype), **params)
 
 
 # numpy ufunc name -> op name (Tensor.__array_ufunc__)

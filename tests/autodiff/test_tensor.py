@@ -210,3 +210,14 @@ def test_numpy_ufuncs_without_an_op_are_refused_by_name():
         np.add.reduce(x)
     with pytest.raises(TypeError, match="with out"):
         np.add(x, 1.0, out=np.zeros(2))
+
+
+def test_numpy_reductions_on_tensors_work_and_stay_differentiable():
+    x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert np.sum(x).item() == 10.0 and np.max(x).item() == 4.0
+    np.testing.assert_allclose(np.mean(x, axis=0).data, [2.0, 3.0])
+    np.testing.assert_allclose(np.std(x, ddof=1).item(), np.std(x.data, ddof=1))
+    np.sum(x * x).backward()
+    np.testing.assert_allclose(x.grad.data, 2 * x.data)
+    with pytest.raises(TypeError, match="out= is not supported"):
+        np.sum(x, out=np.zeros(()))
