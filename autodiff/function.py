@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from .errors import ShapeError
 from .grad_mode import GRAD_MODE, no_grad
 from .ops.core import Op, data_of
 from .tensor import Tensor
@@ -42,9 +45,21 @@ class _FunctionVJPs:
             if grad is None:
                 raise RuntimeError(
                     f"{self.function.__name__}.backward returned None for input {i}, which requires grad")
+            batch = np.shape(data_of(g))[: np.ndim(data_of(g)) - np.ndim(data_of(out))]  # vectorised Jacobians
+            shape, expected = np.shape(data_of(grad)), batch + np.shape(data_of(inputs[i]))
+            if shape != expected and not _broadcasts_to(shape, expected):
+                raise ShapeError(f"{self.function.__name__}.backward returned a gradient of shape {shape} "
+                                 f"for input {i}, which has shape {expected}")
             return grad if isinstance(g, Tensor) else data_of(grad)
 
         return vjp
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 class Function:

@@ -7,6 +7,7 @@ Gauss-Newton, or gradient descent) with the Jacobian ∂f/∂p computed by autom
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ def curve_fit(model: Callable[..., Any], xdata: Any, ydata: Any, p0: Any, sigma:
     p0 = np.atleast_1d(np.asarray(p0, dtype=float)).ravel()
     if p0.size == 0:
         raise ValueError("curve_fit needs at least one parameter in p0")
+    _check_parameter_count(model, p0.size)
     weight = _residual_weight(sigma, y.size)
 
     def residuals(p: Tensor) -> Tensor:
@@ -194,3 +196,19 @@ def _covariance(jac: np.ndarray, chi2: float, m: int, absolute_sigma: bool) -> n
     if not absolute_sigma:
         pcov = pcov * (chi2 / (m - n)) if m > n else np.full((n, n), np.inf)
     return pcov
+
+
+def _check_parameter_count(model: Callable[..., Any], count: int) -> None:
+    """p0 must give one value per parameter of ``model(x, p0, p1, ...)`` (when that can be read)."""
+    try:
+        parameters = list(inspect.signature(model).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    needed = [p for p in positional[1:] if p.default is p.empty]
+    if not len(needed) <= count <= len(positional) - 1:
+        names = ", ".join(p.name for p in positional[1:])
+        raise ValueError(f"curve_fit: p0 has {count} values, but the model takes {len(positional) - 1} "
+                         f"parameter(s) after x ({names})")

@@ -446,3 +446,17 @@ def test_no_two_leaves_share_a_gradient_array():
         assert not np.shares_memory(first.grad.data, second.grad.data)
         first.grad.data[0] = 99.0
         assert second.grad.data[0] != 99.0
+
+
+def test_a_function_returning_a_wrongly_shaped_gradient_is_named():
+    class Bad(ad.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a.data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return ad.ones(3)
+
+    with pytest.raises(ad.ShapeError, match=r"Bad.backward returned a gradient of shape \(3,\) for input 0"):
+        Bad.apply(ad.tensor([1.0, 2.0], requires_grad=True)).sum().backward()

@@ -175,3 +175,11 @@ def test_linear_regression_errors():
 def test_model_that_cuts_the_graph_is_refused():
     with pytest.raises(TypeError, match="Tensor"):
         optim.curve_fit(lambda x, a: np.asarray(a) * np.asarray(x), np.arange(5.0), np.arange(5.0), [1.0])
+
+
+def test_curve_fit_says_when_p0_does_not_match_the_model():
+    x = np.linspace(0.0, 1.0, 10)
+    with pytest.raises(ValueError, match=r"p0 has 1 values, but the model takes 2 parameter\(s\) after x \(a, b\)"):
+        optim.curve_fit(lambda x, a, b: a * x + b, x, 2 * x + 1, p0=[1.0])
+    popt, _ = optim.curve_fit(lambda x, a, b=0.0: a * x + b, x, 2 * x + 1, p0=[1.0, 0.5])  # defaults may be fitted
+    np.testing.assert_allclose(popt, [2.0, 1.0], atol=1e-8)
