@@ -121,8 +121,8 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
 
     Nodes are processed newest first (by ``_seq``, the order they were recorded in): a node's
     consumers were all recorded after it, so when it is popped its cotangent is complete. A node's
-    cotangent waits in its ``_pending`` slot; leaves' cotangents wait in a dict (leaves may be
-    shared between threads) and are settled at the end. ``wanted`` (id -> None) collects
+    cotangent waits in its ``_pending`` slot; leaves' cotangents wait in a dict and are settled
+    at the end, once every contribution has arrived (hooks then see the total). ``wanted`` (id -> None) collects
     cotangents instead of accumulating into ``.grad``; ``nb`` counts leading batch axes. Nodes
     recorded before ``horizon`` cannot lead to anything wanted and are not visited (nor are leaves,
     when a horizon is given).
