@@ -218,6 +218,9 @@ def _count_live_objects(into: Counter) -> None:
     into.update(type(o).__name__ for o in gc.get_objects())
 
 
+ONE_OFF_SLACK = 8  # objects of one type that may appear once, e.g. interpreter caches
+
+
 def _run_flat(step: Callable[[], Any], steps: int, traced: int, bound: int) -> None:
     """Run ``steps`` steps: no kind of object may multiply between the warm-up and the last ``traced``
     steps, and those (under tracemalloc, which is slow) may not grow memory by ``bound`` bytes."""
@@ -240,7 +243,9 @@ def _run_flat(step: Callable[[], Any], steps: int, traced: int, bound: int) -> N
                 samples.append(tracemalloc.get_traced_memory()[0] - baseline)
     finally:
         tracemalloc.stop()
-    grown = {name: after[name] - before[name] for name in after if after[name] > before[name]}
+    # A leak of one object per step (or even per hundred steps) shows as dozens to thousands here; a
+    # handful is the interpreter filling a one-off cache (CI once saw a single extra tuple).
+    grown = {name: after[name] - before[name] for name in after if after[name] - before[name] > ONE_OFF_SLACK}
     assert not grown, f"objects accumulating over {steps} steps: {grown}"
     # Interpreter free lists (2,000 cached tuples of each size...) refill with traced blocks at first
     # (measured: about 70 KiB over the first 1,500 traced steps); after that memory must stay flat.
