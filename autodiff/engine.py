@@ -3,8 +3,9 @@
 Iterative: every recorded tensor carries a sequence number, and a node's consumers are always
 recorded after it, so popping nodes newest-first from a heap (as PyTorch does) visits them in
 reverse topological order with no separate sorting pass, and a chain of a million ops needs no
-recursion. Without ``create_graph`` every VJP runs on plain numpy arrays; with it, on Tensors, so
-the backward pass is itself recorded.
+recursion. While just one node is pending (along a chain) it goes next without touching the heap.
+Without ``create_graph`` every VJP runs on plain numpy arrays; with it, on Tensors, so the backward
+pass is itself recorded.
 Unless ``retain_graph`` is set, each node drops its inputs once it has been processed: intermediate
 arrays are freed during the backward pass, and a second backward says the graph is gone.
 """
@@ -128,6 +129,8 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
     when a horizon is given).
     """
     heap: list[tuple[int, Tensor]] = []
+    # The one pending node, while there is just one (a chain): it goes next without the heap.
+    chained: Tensor | None = None
     leaf_pending: dict[int, Any] = {}
     leaves: list[Tensor] = []
     stored: set[int] = set()  # the arrays given to a .grad in this pass (none may be given twice)
@@ -138,8 +141,13 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph  # the backward pass is recorded only for create_graph
     try:
-        while heap:
-            t = heappop(heap)[1]
+        while True:
+            if chained is not None:
+                t, chained = chained, None
+            elif heap:
+                t = heappop(heap)[1]
+            else:
+                break
             g = t._pending
             t._pending = None
             op = t._op
@@ -187,7 +195,13 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                     previous = a._pending
                     if previous is None:
                         a._pending = gi
-                        heappush(heap, (-a._seq, a))
+                        if chained is None and not heap:
+                            chained = a
+                        else:
+                            if chained is not None:
+                                heappush(heap, (-chained._seq, chained))
+                                chained = None
+                            heappush(heap, (-a._seq, a))
                     else:
                         a._pending = previous + gi
             if not retain_graph:
@@ -204,6 +218,8 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
         GRAD_MODE.enabled = previous_mode
         for _, t in heap:  # after an error: no cotangent may linger for the next backward
             t._pending = None
+        if chained is not None:
+            chained._pending = None
     return wanted if wanted is not None else {}
 
 
