@@ -89,6 +89,135 @@ def test_inv_and_det_identities():
     assert ad.gradcheck(lambda m: ad.inv(m) @ m, [a])  # constant (identity): gradient 0
 
 
+def _cofactors_by_minors(a):
+    """The cofactor matrix adj(A)ᵀ from its definition, (-1)^(i+j) det(A without row i and column j),
+    independently of the engine (numpy's det of each minor; 1 for the empty minor of a 1x1 matrix)."""
+    n = a.shape[-1]
+    cofactors = np.empty(a.shape)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, axis=-2), j, axis=-1)
+            cofactors[..., i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
+    return cofactors
+
+
+def _of_rank(rank, n, batch=(), seed=0):
+    """Random n x n matrices of the given rank (products n x rank times rank x n; 0 gives zeros)."""
+    rng = np.random.default_rng(seed)
+    left = rng.standard_normal((*batch, n, rank))
+    return left @ rng.standard_normal((*batch, rank, n)) if rank else np.zeros((*batch, n, n))
+
+
+def _assert_close_at_scale(actual, expected, a, tolerance):
+    """Errors measured against ‖A‖^(n-1), the size of adj(A)'s entries in general: below rank n-1
+    the cofactors are 0 and only their rounding errors, of that size times eps, are left."""
+    scale = np.linalg.norm(a, axis=(-2, -1), keepdims=True) ** (a.shape[-1] - 1) + 1
+    np.testing.assert_allclose(actual / scale, expected / scale, rtol=0, atol=tolerance)
+
+
+SINGULAR = [(n, rank) for n in range(1, 6) for rank in range(n)]
+
+
+@pytest.mark.parametrize(("n", "rank"), SINGULAR)
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix(n, rank):
+    """∂det X/∂X = adj(X)ᵀ everywhere: nonzero at rank n-1, zero below. One batch mixes singular
+    members with a regular one."""
+    regular = np.random.default_rng(n).standard_normal((1, n, n))
+    a = np.concatenate([_of_rank(rank, n, (3,), seed=n * 10 + rank), regular])
+    x = ad.tensor(a, requires_grad=True)
+    ad.det(x).sum().backward()
+    expected = _cofactors_by_minors(a)
+    _assert_close_at_scale(x.grad.data, expected, a, 1e-14)
+    if rank == n - 1:
+        assert np.abs(expected[:3]).min(axis=(-2, -1)).max() > 1e-6  # so there was something to check
+
+
+def test_det_gradient_at_integer_singular_matrices_is_exact():
+    for a, cofactors in [([[1.0, 2.0], [2.0, 4.0]], [[4.0, -2.0], [-2.0, 1.0]]), ([[0.0]], [[1.0]]),
+                         ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+                          [[-3.0, 6.0, -3.0], [6.0, -12.0, 6.0], [-3.0, 6.0, -3.0]]),
+                         (np.zeros((3, 3)), np.zeros((3, 3)))]:
+        x = ad.tensor(a, requires_grad=True)
+        ad.det(x).backward()
+        np.testing.assert_allclose(x.grad.data, cofactors, atol=1e-13)
+
+
+@pytest.mark.parametrize(("n", "rank"), SINGULAR)
+def test_det_gradient_at_singular_matrices_agrees_with_torch(n, rank):
+    """Where torch's LU finds the matrix invertible (rounding keeps most of these products so), its
+    det·solve formula is accurate and must agree. Where its det is exactly 0, torch 2.x nudges the
+    zero pivot by eps and often returns zeros (pytorch/pytorch#104675, e.g. at [[1, 2], [2, 4]]);
+    those members are left to the closed-form test above (zero matrices it gets right: 1 for 1x1, else 0)."""
+    torch = pytest.importorskip("torch")
+    a = _of_rank(rank, n, (8,), seed=n * 10 + rank)
+    x, theirs = ad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ad.det(x).sum().backward()
+    their_det = torch.linalg.det(theirs)
+    their_det.sum().backward()
+    trusted = (their_det.detach().numpy() != 0) | (rank == 0)  # zero matrices torch gets right
+    assert trusted.any()
+    _assert_close_at_scale(x.grad.data[trusted], theirs.grad.numpy()[trusted], a[trusted], 1e-13)
+
+
+@pytest.mark.parametrize(("n", "rank"), SINGULAR)
+def test_det_first_and_second_derivatives_at_singular_matrices_match_finite_differences(n, rank):
+    """det is a polynomial, so central differences are accurate at singular points too."""
+    a = _of_rank(rank, n, (2,), seed=n * 10 + rank)
+    assert ad.gradcheck(ad.det, [a], atol=1e-8, rtol=1e-6)
+    assert ad.gradgradcheck(ad.det, [a], atol=1e-6, rtol=1e-4)
+
+
+def test_det_hessian_at_nearly_singular_matrices_keeps_its_digits():
+    """det X · X⁻ᵀ differentiated again loses eps·cond(X); the shifted formula does not. Reference:
+    central differences of the cofactor matrix by minors (error h²/6 times det's third derivative)."""
+    rng = np.random.default_rng(1)
+    for noise in [1e-4, 1e-8, 1e-12]:
+        a = _of_rank(3, 4, seed=2) + noise * rng.standard_normal((4, 4))
+        hessian = ad.hessian(ad.det)(ad.tensor(a)).data.reshape(16, 16)
+        h = 1e-5
+        columns = [(_cofactors_by_minors(a + h * e) - _cofactors_by_minors(a - h * e)).ravel() / (2 * h)
+                   for e in np.eye(16).reshape(16, 4, 4)]
+        np.testing.assert_allclose(hessian, np.stack(columns, axis=1), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize(("n", "rank"), [(2, 1), (3, 2), (3, 1), (4, 2), (5, 4), (4, 0)])
+def test_det_derivatives_of_every_order_at_singular_matrices(n, rank):
+    """The Taylor series of t ↦ det(A + tI) at a singular A is the characteristic polynomial of -A:
+    every derivative of det, up to order n and the zero beyond it."""
+    a = _of_rank(rank, n, seed=n * 10 + rank)
+    coefficients = ad.taylor(lambda t: ad.det(a + t * np.eye(n)), 0.0, n + 1, method="nested")
+    expected = np.append(np.poly(-a)[::-1], 0.0)  # np.poly: highest power first
+    np.testing.assert_allclose(coefficients, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_det_forward_mode_hessian_at_a_singular_matrix():
+    """jacobian(grad, mode="fwd") also runs det's third-order VJPs (the transpose trick)."""
+    a = _of_rank(2, 3, seed=3)
+    forward = ad.jacobian(ad.grad(ad.det), mode="fwd")(ad.tensor(a)).data
+    np.testing.assert_allclose(forward, ad.hessian(ad.det)(ad.tensor(a)).data, rtol=1e-10, atol=1e-12)
+
+
+def test_det_gradient_in_float32_at_singular_and_regular_matrices():
+    regular = np.random.default_rng(4).standard_normal((1, 3, 3)) + 3 * np.eye(3)
+    a = np.concatenate([_of_rank(2, 3, (2,), seed=4), _of_rank(1, 3, (1,), seed=5), regular]).astype(np.float32)
+    x = ad.tensor(a, requires_grad=True)
+    ad.det(x).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, _cofactors_by_minors(a.astype(np.float64)), rtol=1e-4, atol=1e-5)
+    hessian = ad.hessian(lambda m: ad.det(m).sum())(ad.tensor(a)).data
+    assert hessian.dtype == np.float32
+    expected = ad.hessian(lambda m: ad.det(m).sum())(ad.tensor(a.astype(np.float64))).data
+    np.testing.assert_allclose(hessian, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_det_of_empty_matrices_has_an_empty_gradient():
+    x = ad.tensor(np.zeros((2, 0, 0)), requires_grad=True)
+    d = ad.det(x)
+    np.testing.assert_array_equal(d.data, [1.0, 1.0])
+    d.sum().backward()
+    assert x.grad.shape == (2, 0, 0)
+
+
 @pytest.mark.parametrize("b_shape", [(3,), (3, 2), (2, 3, 2)])
 def test_solve_agrees_with_inverse_times_b(b_shape):
     a = RNG.standard_normal((3, 3)) + 4 * np.eye(3)
