@@ -110,7 +110,7 @@ power = primitive(
     "power", np.power,
     _power_vjp_base,
     lambda g, out, x, y: g * out * _safe_log(x),  # ∂xʸ/∂y = xʸ·log x
-    doc="Elementwise xʸ with broadcasting.\n\n>>> power(2.0, 3.0)\n8.0",
+    doc="Elementwise xʸ with broadcasting.\n\n>>> power([2.0, 3.0], 2)\narray([4., 9.])",
 )
 negative = primitive("negative", np.negative, lambda g, out, x: -g, doc="Elementwise -x.")  # d(-x) = -1
 absolute = primitive(
