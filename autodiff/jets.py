@@ -277,6 +277,10 @@ def _arcsin_slope(u: Jet) -> Jet:  # 1/√(1-u²)
     return _divide(_ones(u), _sqrt(_ones(u) - _cauchy(u, u)))
 
 
+def _erf_slope(u: Jet) -> Jet:  # erf' = 2/√π·e^(-u²), a jet known in full: erf's jet is its integral
+    return (2.0 / np.sqrt(np.pi)) * _exp(-_cauchy(u, u))
+
+
 # ----------------------------------------------------------------------------- reductions
 def _value_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """Value axes as positions in the jet array (coefficient axis first)."""
@@ -389,6 +393,8 @@ RULES: dict[str, Callable[..., Jet]] = {
     "arctan": lambda node, u: _integrate(u, node.data, _divide(_ones(u), _ones(u) + _cauchy(u, u))),
     "arcsin": lambda node, u: _integrate(u, node.data, _arcsin_slope(u)),
     "arccos": lambda node, u: _integrate(u, node.data, -_arcsin_slope(u)),
+    "erf": lambda node, u: _integrate(u, node.data, _erf_slope(u)),
+    "erfc": lambda node, u: _integrate(u, node.data, -_erf_slope(u)),  # erfc' = -erf'
     "sigmoid": lambda node, u: _sigmoid(u, node.data),
     "softplus": _softplus,
     # kinks: the branch is chosen by the value at x₀

@@ -159,6 +159,7 @@ UNARY = [
     _unary("sinh", ad.sinh, lambda x: _mag(x).max(initial=0) < 3.5),
     _unary("cosh", ad.cosh, lambda x: _mag(x).max(initial=0) < 3.5),
     _unary("tan", ad.tan, lambda x: _mag(x).max(initial=0) < 1.2),
+    _unary("erf", ad.erf), _unary("erfc", ad.erfc),
 ]
 
 

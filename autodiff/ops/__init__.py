@@ -59,13 +59,14 @@ from .shape import (
     swapaxes,
     transpose,
 )
+from .special import erf, erfc
 
 abs = absolute  # noqa: A001 (numpy's name)
 
 __all__ = [
     "Op", "apply", "data_of", "primitive", "unbroadcast", "unwrap_index",
     "abs", "absolute", "add", "arccos", "arcsin", "arctan", "astype", "clip", "cos", "cosh", "divide",
-    "equal", "exp", "greater", "greater_equal", "isfinite", "less", "less_equal", "log", "log1p",
+    "equal", "erf", "erfc", "exp", "greater", "greater_equal", "isfinite", "less", "less_equal", "log", "log1p",
     "logical_and", "logical_not", "logical_or", "maximum", "minimum", "multiply", "negative",
     "not_equal", "power", "relu", "sigmoid", "sign", "sin", "sinh", "softplus", "sqrt", "subtract",
     "tan", "tanh", "where", "getitem", "det", "dot", "einsum", "inv", "matmul", "norm", "outer", "solve",

@@ -146,6 +146,8 @@ _UNARY = [  # name, reference, sampler, torch name
     ("sigmoid", _sigmoid_ref, scaled(3.0), "sigmoid"),
     ("relu", lambda x: np.where(x > 0, x, 0.0), nonzero(), "relu"),
     ("softplus", lambda x: np.log1p(np.exp(x)), scaled(2.0), "softplus"),
+    ("erf", scipy.special.erf, uniform(-3, 3), "erf"),
+    ("erfc", scipy.special.erfc, uniform(-3, 3), "erfc"),
 ]
 for _name, _ref, _sampler, _torch in _UNARY:
     _torch_fn = ((lambda T, x: T.nn.functional.softplus(x)) if _torch == "softplus"
