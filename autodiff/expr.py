@@ -39,7 +39,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
     "asin": (ops.arcsin, 1), "acos": (ops.arccos, 1), "atan": (ops.arctan, 1),
     "sinh": (ops.sinh, 1), "cosh": (ops.cosh, 1), "tanh": (ops.tanh, 1),
     "exp": (ops.exp, 1), "log": (ops.log, 1), "ln": (ops.log, 1), "log1p": (ops.log1p, 1),
-    "sqrt": (ops.sqrt, 1), "abs": (ops.absolute, 1),
+    "sqrt": (ops.sqrt, 1), "abs": (ops.absolute, 1), "erf": (ops.erf, 1), "erfc": (ops.erfc, 1),
     "sigmoid": (ops.sigmoid, 1), "relu": (ops.relu, 1), "softplus": (ops.softplus, 1),
     "maximum": (ops.maximum, 2), "minimum": (ops.minimum, 2),
     "max": (ops.maximum, 2), "min": (ops.minimum, 2),

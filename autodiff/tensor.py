@@ -423,6 +423,8 @@ class Tensor:
     def sigmoid(self): return _ops.sigmoid(self)
     def relu(self): return _ops.relu(self)
     def softplus(self): return _ops.softplus(self)
+    def erf(self): return _ops.erf(self)
+    def erfc(self): return _ops.erfc(self)
     def clip(self, min=None, max=None): return _ops.clip(self, min, max)
     def maximum(self, other): return _ops.maximum(self, other)
     def minimum(self, other): return _ops.minimum(self, other)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -187,6 +188,8 @@ UNARY = {  # name: (domain, numpy forward, closed-form derivative)
                 lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
     "relu": ([-2.0, -0.1, 0.5, 3.0], lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float)),
     "softplus": ([-2.0, 0.0, 3.0], lambda x: np.log1p(np.exp(x)), lambda x: 1 / (1 + np.exp(-x))),
+    "erf": ([-2.0, 0.0, 0.7], np.vectorize(math.erf), lambda x: 2 / np.sqrt(np.pi) * np.exp(-x * x)),
+    "erfc": ([-2.0, 0.0, 3.0], np.vectorize(math.erfc), lambda x: -2 / np.sqrt(np.pi) * np.exp(-x * x)),
 }
 
 
@@ -200,6 +203,9 @@ def test_unary_op_value_and_derivative(name, how):
     np.testing.assert_allclose(grad_of(op, x), derivative(x), rtol=1e-10)
 
 
+OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
 def test_arithmetic_operators():
     a, b = np.array([1.5, -2.0, 3.0]), np.array([[0.5], [2.0]])  # broadcast (3,) with (2, 1)
     cases = {  # op: (forward, ∂/∂a, ∂/∂b) of sum(op(a, b))
@@ -210,7 +216,7 @@ def test_arithmetic_operators():
     }
     for sym, (forward, da, db) in cases.items():
         ta, tb = ad.tensor(a, requires_grad=True), ad.tensor(b, requires_grad=True)
-        out = eval(f"ta {sym} tb")  # the operator itself is what is under test
+        out = OPERATORS[sym](ta, tb)  # the Python operator itself (ta + tb, ...) is what is under test
         np.testing.assert_allclose(out.numpy(), forward(a, b))
         out.sum().backward()
         np.testing.assert_allclose(ta.grad.numpy(), da(a, b), err_msg=sym)

@@ -45,7 +45,10 @@ def _power_vjp_base(g, out, x, y):  # d/dx xʸ = y·xʸ⁻¹  (0 where y = 0)
         if y == 2:
             return g * 2.0 * x
         return g * y * x ** (y - 1)
-    return g * where(y == 0, 0.0, y * x ** (y - 1))
+    # 0·0⁻¹ is taken as 0 (d/dx x⁰ = 0 at x = 0) only where both are 0, so that elsewhere the result
+    # still depends on y (its y-derivative at y = 0 is x⁻¹); the inner where keeps 0⁻¹ out of it.
+    zero = logical_and(equal(y, 0), equal(x, 0))
+    return g * where(zero, 0.0, y * where(zero, 1.0, x) ** (y - 1))
 
 
 def _maximum_share(a, b):  # 1 where a wins, ½ at ties, 0 where b wins

@@ -109,6 +109,7 @@ def test_non_string_is_refused():
     ("abs(x) + relu(x) + sigmoid(0) + softplus(0)", {"x": -2.0}, 2.0 + 0.0 + 0.5 + math.log(2)),
     ("atan(1) + asin(1) + arccos(1) + tanh(0) + cosh(0) + sinh(0) + tan(0) + log1p(0)", {},
      math.pi / 4 + math.pi / 2 + 1.0),
+    ("erf(x) + erfc(x)", {"x": 0.7}, 1.0),
     (" + ".join(["x"] * (MAX_DEPTH - 1)), {"x": 1.0}, MAX_DEPTH - 1.0),  # long sums are fine
     ("10**400", {}, math.inf),  # a constant that overflows is inf, not an error
 ])

@@ -85,6 +85,17 @@ def test_power_conventions_at_zero():
     np.testing.assert_array_equal(g0, [0.0, 0.0])
 
 
+def test_power_second_derivative_keeps_the_exponent_at_zero():
+    """d²/dx² (1+x)ˣ at 0 is 2: the base's VJP at y = 0 must still depend on y (found by the fuzzer)."""
+    f = lambda x: (1.0 + x) ** x
+    for x0 in (0.0, 0.3, -0.4):
+        expected = ad.numerical_grad(ad.grad(f), x0).item()
+        np.testing.assert_allclose(ad.grad(ad.grad(f))(x0).item(), expected, rtol=1e-7)
+    assert ad.grad(ad.grad(f))(0.0).item() == pytest.approx(2.0, rel=1e-12)
+    x, y = ad.tensor([0.5, 2.0]), ad.tensor([0.0, 0.0])
+    assert ad.gradgradcheck(lambda a, b: a ** b, [x.data, y.data])
+
+
 def test_sigmoid_softplus_and_tanh_saturate_without_nan():
     for op in (ad.sigmoid, ad.softplus, ad.tanh, ad.exp):
         with np.errstate(over="ignore"):
