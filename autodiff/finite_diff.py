@@ -156,7 +156,12 @@ class InputCheck:
 
 @dataclass
 class CheckReport:
-    """Per-input comparison; truthy exactly when every input passed; prints as a table."""
+    """Per-input comparison; truthy exactly when every input passed; prints as a table.
+
+    A row gives an input's largest absolute and relative errors, and its worst entry: the one
+    furthest beyond (or, when all pass, nearest to) its tolerance atol + rtol·|numeric|, with the AD
+    and numeric values there. The largest errors may sit elsewhere, e.g. where the derivative is big.
+    """
 
     title: str
     inputs: list[InputCheck] = field(default_factory=list)
@@ -167,7 +172,7 @@ class CheckReport:
         return all(c.passed for c in self.inputs)
 
     def __str__(self) -> str:
-        header = (f"{'input':>5}  {'shape':<12} {'max abs err':>12} {'max rel err':>12}  {'at':<10} "
+        header = (f"{'input':>5}  {'shape':<12} {'max abs err':>12} {'max rel err':>12}  {'worst at':<10} "
                   f"{'AD':>12} {'numeric':>12}  ok")
         lines = [f"{self.title} (atol={self.atol:g}, rtol={self.rtol:g})", header, "-" * len(header)]
         for c in self.inputs:
