@@ -216,5 +216,9 @@ where = primitive(
     None,
     lambda g, out, condition, x, y: where(condition, g, 0.0),  # ∂/∂x = [condition]
     lambda g, out, condition, x, y: where(condition, 0.0, g),  # ∂/∂y = [not condition]
-    doc="x where condition holds, else y (broadcasting); condition gets no gradient.",
+    doc="x where condition holds, else y (broadcasting); condition gets no gradient.\n\n"
+        "Both branches are computed everywhere, so a branch that is NaN or infinite where it is not\n"
+        "selected still poisons the gradient there (0 · inf = NaN), as in PyTorch and JAX. Make the\n"
+        "unselected inputs safe first: ``where(x > 0, sqrt(where(x > 0, x, 1.0)), 0.0)``.\n\n"
+        ">>> where([True, False], [1.0, 2.0], [3.0, 4.0])\narray([1., 4.])",
 )

@@ -112,6 +112,16 @@ def test_sign_and_comparisons_carry_no_gradient():
     np.testing.assert_array_equal(x.grad.data, [-1.0, 0.0, 1.0])
 
 
+def test_where_unselected_nan_branch_poisons_the_gradient_unless_guarded():
+    """The documented behaviour (as PyTorch and JAX): 0 · inf = NaN; the double where is the cure."""
+    x = np.array([-1.0, 4.0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        naive = ad.grad(lambda v: ad.where(v > 0, ad.sqrt(v), 0.0).sum())(x).data
+    guarded = ad.grad(lambda v: ad.where(v > 0, ad.sqrt(ad.where(v > 0, v, 1.0)), 0.0).sum())(x).data
+    assert np.isnan(naive[0]) and naive[1] == 0.25
+    np.testing.assert_array_equal(guarded, [0.0, 0.25])
+
+
 def test_where_condition_gets_no_gradient_and_branches_split():
     c = ad.tensor([True, False, True])
     gx, gy = _grads(lambda x, y: ad.where(c, x, y), [1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
