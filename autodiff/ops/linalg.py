@@ -224,12 +224,16 @@ def _cofactor(x, det_x):
         inverse = inv(x)
     except np.linalg.LinAlgError:  # an exact zero pivot
         return _cofactor_by_shifts(x)
-    cofactor = det_x[..., None, None] * inverse.mT
+    cofactor = _det_times_inverse_t(det_x, inverse)
     usable = np.isfinite(data_of(cofactor)).all() and (  # not finite: det X or X⁻¹ overflowed
         not isinstance(x, Tensor) or _well_conditioned(x.data, inverse.data))
     if usable or not np.isfinite(data_of(x)).all():  # (NaN in, NaN out)
         return cofactor
     return _cofactor_by_shifts(x)
+
+
+def _det_times_inverse_t(det_m, inverse):  # adj(M)ᵀ = det M · M⁻ᵀ for an invertible M
+    return det_m[..., None, None] * inverse.mT
 
 
 def _condition_limit(dtype) -> float:
@@ -258,13 +262,13 @@ def _cofactor_by_shifts(x):
     small = s <= largest / _condition_limit(data.dtype)  # every one when X = 0
     count = int(small.sum(axis=-1).max(initial=0))
     if count == 0:  # only by the estimate was X ill-conditioned (cond₁ ≤ n·cond₂), or det X overflowed
-        return det(x)[..., None, None] * inv(x).mT
+        return _det_times_inverse_t(det(x), inv(x))
     shift = (u * small[..., None, :]) @ vt
     scale = np.where(largest > 0, largest, 1.0)[..., None]
     total = 0.0
     for node, weight in _interpolation_at_zero(count + 1):
         moved = x + (node * scale) * shift
-        total = total + weight * (det(moved)[..., None, None] * inv(moved).mT)
+        total = total + weight * _det_times_inverse_t(det(moved), inv(moved))
     return total
 
 
