@@ -171,14 +171,14 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
             if create_graph:
                 out, args = t, inputs
             else:
-                out, args = t.data, t._input_data
+                out, args = t._data, t._input_data
             for i in t._positions:
                 a = inputs[i]
                 if horizon and (a._op is None or a._seq < horizon):
                     continue  # cannot lead to anything wanted
                 vjp = vjps[i]
                 gi = vjp(g, out, *args, **params) if params else vjp(g, out, *args)
-                shape = a.data.shape
+                shape = a._data.shape
                 if gi.shape != shape:
                     gi = unbroadcast(gi, shape, nb) if not nb or gi.shape[nb:] != shape else gi
                 if anomaly:

@@ -25,3 +25,8 @@ class AnomalyError(AutodiffError, FloatingPointError):
 
 class DtypeError(AutodiffError, TypeError):
     """A dtype that cannot do what was asked (for example an integer tensor requiring grad)."""
+
+
+class ConcretizationError(AutodiffError, TypeError):
+    """A Tensor being differentiated (or traced by ``jit``) was turned into a Python number or a plain
+    array (``float(t)``, ``math.sin(t)``, ``np.asarray(t)``), which would silently cut its derivative."""

@@ -26,24 +26,15 @@ import numpy as np
 
 from . import ops
 from .errors import AutodiffError
+from .ops.record import formula_table
 from .tensor import Tensor
 
 MAX_LENGTH = 1000  # characters: ample for formulas, and it bounds the parser's work
 MAX_DEPTH = 200  # nesting of operators and calls (a sum of n terms nests n deep)
 MAX_EXPONENT = 1000.0  # a constant exponent beyond this can only overflow (9**9**9 is refused)
 
-# name -> (engine function, number of arguments)
-FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
-    "sin": (ops.sin, 1), "cos": (ops.cos, 1), "tan": (ops.tan, 1),
-    "arcsin": (ops.arcsin, 1), "arccos": (ops.arccos, 1), "arctan": (ops.arctan, 1),
-    "asin": (ops.arcsin, 1), "acos": (ops.arccos, 1), "atan": (ops.arctan, 1),
-    "sinh": (ops.sinh, 1), "cosh": (ops.cosh, 1), "tanh": (ops.tanh, 1),
-    "exp": (ops.exp, 1), "log": (ops.log, 1), "ln": (ops.log, 1), "log1p": (ops.log1p, 1),
-    "sqrt": (ops.sqrt, 1), "abs": (ops.absolute, 1), "erf": (ops.erf, 1), "erfc": (ops.erfc, 1),
-    "sigmoid": (ops.sigmoid, 1), "relu": (ops.relu, 1), "softplus": (ops.softplus, 1),
-    "maximum": (ops.maximum, 2), "minimum": (ops.minimum, 2),
-    "max": (ops.maximum, 2), "min": (ops.minimum, 2),
-}
+# name -> (engine function, number of arguments): the op records that name themselves in formulas
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = formula_table()
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau}
 _BINARY = {ast.Add: ops.add, ast.Sub: ops.subtract, ast.Mult: ops.multiply, ast.Div: ops.divide,
            ast.Pow: ops.power}

@@ -8,7 +8,8 @@ import numpy as np
 
 from .errors import ShapeError
 from .grad_mode import GRAD_MODE, no_grad
-from .ops.core import Op, data_of
+from .ops.core import data_of
+from .ops.record import Op
 from .tensor import Tensor
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -34,21 +33,18 @@ import numpy as np
 
 from .engine import gradients
 from .errors import DtypeError, ShapeError
-from .grad_mode import GRAD_MODE, enable_grad
+from .grad_mode import GRAD_MODE, TRANSFORMS, enable_grad
 from .ops import primitive, reshape, stack, sum, transpose
 from .tensor import Tensor
 
 Argnums = int | Sequence[int]
 
 # a fresh node that forwards its value and its cotangent unchanged
-_identity = primitive("identity", lambda x: x, lambda g, out, x: g)  # ∂x/∂x = 1
+_identity = primitive("identity", lambda x: x, lambda g, out, x: g,  # ∂x/∂x = 1
+                      formula="x", partials=("1",), linear=True, public=False)
 
 
-class _Nesting(threading.local):
-    depth = 0  # how many transforms are calling their function right now (this thread)
-
-
-_NESTING = _Nesting()
+_NESTING = TRANSFORMS  # how many transforms are calling their function right now (this thread)
 
 
 @contextlib.contextmanager

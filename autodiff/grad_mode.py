@@ -27,6 +27,17 @@ class _Anomaly:
 ANOMALY = _Anomaly()
 
 
+class _Transforms(threading.local):
+    """How many function transforms (grad, jacobian, ...) are calling the user's function right now in
+    this thread. While one is, turning a Tensor that requires grad into a Python number or a plain
+    array would silently cut the derivative, so ``Tensor`` refuses it (``ConcretizationError``)."""
+
+    depth = 0
+
+
+TRANSFORMS = _Transforms()
+
+
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are being recorded (this thread).
 

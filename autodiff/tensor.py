@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DtypeError, InPlaceError
-from .grad_mode import GRAD_MODE
+from .errors import ConcretizationError, DtypeError, InPlaceError
+from .grad_mode import GRAD_MODE, TRANSFORMS
 
 ArrayLike = Any  # anything np.asarray accepts, or a Tensor
 
@@ -64,19 +64,48 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "requires_grad", "grad", "name",
+        "_data", "requires_grad", "grad", "name",
         "_op", "_inputs", "_input_data", "_params", "_positions", "_seq", "_pending", "_version", "_stamp",
         "_hooks", "_retains_grad",
         "__weakref__",
     )
 
+    def __init__(self, data: ArrayLike, dtype: Any = None, requires_grad: bool = False,
+                 name: str | None = None) -> None:
+        array = _as_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(array.dtype)
+        _init(self, array, bool(requires_grad), None, None, None, None, None, 0)
+        self.name = name
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray) -> Tensor:
+        """A constant tensor around an array, without copying or checks (internal fast path)."""
+        t = _new(cls)
+        _init(t, data if type(data) is np.ndarray else np.asarray(data), False, None, None, None, None, None, 0)
+        return t
+
+    @classmethod
+    def _record(cls, data: np.ndarray, op: Any, inputs: Sequence, input_data: Sequence, params: dict,
+                positions: tuple[int, ...]) -> Tensor:
+        """The output of a recorded op: a node of the graph (internal fast path). ``positions`` are
+        the inputs that require grad."""
+        t = _new(cls)
+        _init(t, data if type(data) is np.ndarray else np.asarray(data), True, op, inputs, input_data, params,
+              positions, next(_RECORD_ORDER))
+        return t
+
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy ufuncs on Tensors run as this library's ops: ``np.exp(t)`` is ``ad.exp(t)``, and
         ``ndarray * t`` is ``ad.multiply(ndarray, t)``, so they are recorded and differentiable.
 
-        Only ufuncs with an op of their own, called plainly (no ``out=``, no ``.reduce``), are
-        accepted; anything else is a TypeError naming the ufunc.
+        Writing into plain arrays (``out=`` ndarrays, as ``p.data += -0.1 * p.grad`` does) works on the
+        Tensors' values and is not recorded, as in PyTorch. Anything else (a ufunc without an op here,
+        ``.reduce``, ``out=`` a Tensor) is a TypeError naming the ufunc.
         """
+        out = kwargs.get("out")
+        if method == "__call__" and out is not None and all(type(o) is np.ndarray for o in out):
+            return ufunc(*(a.data if isinstance(a, Tensor) else a for a in inputs), **kwargs)
         op = _UFUNC_OPS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if op is None:
             raise TypeError(
@@ -86,96 +115,43 @@ class Tensor:
             )
         return op(*inputs)
 
-    def __init__(self, data: ArrayLike, dtype: Any = None, requires_grad: bool = False,
-                 name: str | None = None) -> None:
-        self.data = _as_array(data, dtype)
-        if requires_grad:
-            _check_can_require_grad(self.data.dtype)
-        self.requires_grad = bool(requires_grad)
-        self.grad: Tensor | None = None
-        self.name = name
-        self._op = None
-        self._inputs = None
-        self._input_data = None
-        self._params = None
-        self._pending = None
-        self._version = 0
-        self._stamp = 0
-        self._hooks = None
-        self._retains_grad = False
-
-    # _wrap and _record set every slot by hand rather than sharing a helper: they run once per op,
-    # and a shared helper would cost a call each time (they are the engine's hottest lines).
-    @classmethod
-    def _wrap(cls, data: np.ndarray) -> Tensor:
-        """A constant tensor around an array, without copying or checks (internal fast path)."""
-        t = cls.__new__(cls)
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        t.data = data
-        t.requires_grad = False
-        t.grad = None
-        t.name = None
-        t._op = None
-        t._inputs = None
-        t._input_data = None
-        t._params = None
-        t._pending = None
-        t._version = 0
-        t._stamp = 0
-        t._hooks = None
-        t._retains_grad = False
-        return t
-
-    @classmethod
-    def _record(cls, data: np.ndarray, op: Any, inputs: Sequence, input_data: Sequence, params: dict,
-                positions: tuple[int, ...]) -> Tensor:
-        """The output of a recorded op: a node of the graph (internal fast path)."""
-        t = cls.__new__(cls)
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        t.data = data
-        t.requires_grad = True
-        t.grad = None
-        t.name = None
-        t._op = op
-        t._inputs = inputs
-        t._input_data = input_data
-        t._params = params
-        t._positions = positions  # the inputs that require grad
-        t._seq = next(_RECORD_ORDER)
-        t._pending = None
-        t._version = 0
-        t._stamp = MUTATIONS.clock
-        t._hooks = None
-        t._retains_grad = False
-        return t
-
     # ----------------------------------------------------------------- attributes
     @property
+    def data(self) -> np.ndarray:
+        """The array of values. Assigning to it (``p.data = ...``, ``p.data -= lr * p.grad``) is an
+        in-place change: a graph that saved the old values refuses to backpropagate through them.
+        Writing into the array itself (``p.data[0] = 1``) bypasses that check: use ``p[0] = 1``."""
+        return self._data
+
+    @data.setter
+    def data(self, value: ArrayLike) -> None:
+        self._data = _as_array(value)
+        self._changed_in_place()
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def T(self) -> Tensor:
-        return _ops.transpose(self)
+        return transpose(self)
 
     @property
     def mT(self) -> Tensor:
         """The transpose of the last two axes (numpy's ``ndarray.mT``)."""
-        return _ops.swapaxes(self, -1, -2)
+        return swapaxes(self, -1, -2)
 
     @property
     def is_leaf(self) -> bool:
@@ -188,53 +164,78 @@ class Tensor:
         return self._op
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     # ----------------------------------------------------------------- conversion
+    # Under a function transform, a Tensor that requires grad turned into a number or a plain array
+    # would silently lose its derivative (math.sin(x) calls float(x)): that raises instead, as in JAX.
+    # Outside transforms these conversions work, as in PyTorch.
+    def _concrete(self, how: str) -> np.ndarray:
+        if self.requires_grad and TRANSFORMS.depth:
+            raise ConcretizationError(
+                f"{how} of a Tensor that is being differentiated (inside ad.grad, ad.jacobian or another "
+                "transform) would lose its derivative: math.sin(x) and float(x) see only a number. Use the "
+                "library's functions on the Tensor (ad.sin(x) or np.sin(x)), or x.detach() for a value that "
+                "is meant to be constant"
+            )
+        return self._data
+
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied); detached from the graph."""
-        return self.data
+        return self._concrete("numpy()")
 
     def item(self) -> float | int | bool | complex:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        data = self._concrete("item()")
+        if data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._concrete("tolist()").tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        data = self._concrete("np.asarray()")
+        if dtype is not None and dtype != data.dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._concrete("float()").item() if self._data.size == 1 else self.item())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._concrete("int()").item() if self._data.size == 1 else self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self._concrete("complex()").item() if self._data.size == 1 else self.item())
+
+    def __index__(self) -> int:
+        data = self._concrete("an index")
+        if data.size != 1 or data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors with one element can be used as an index, got a tensor "
+                            f"of shape {self.shape} and dtype {self.dtype}")
+        return int(data.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
-        return bool(self.data)
+        return bool(self._data)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def detach(self) -> Tensor:
         """The same values as a new leaf that does not require grad (the array is shared)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place; returns self."""
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad can only be turned off on leaves; use .detach()")
         if requires_grad:
-            _check_can_require_grad(self.data.dtype)
+            _check_can_require_grad(self._data.dtype)
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -282,10 +283,10 @@ class Tensor:
 
     def to(self, dtype: Any) -> Tensor:
         """This tensor cast to ``dtype`` (differentiable for float dtypes)."""
-        return _ops.astype(self, dtype=np.dtype(dtype))
+        return astype(self, dtype=np.dtype(dtype))
 
     def astype(self, dtype: Any) -> Tensor:
-        return _ops.astype(self, dtype=np.dtype(dtype))
+        return astype(self, dtype=np.dtype(dtype))
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -294,6 +295,14 @@ class Tensor:
         return self.to(np.float64)
 
     # ----------------------------------------------------------------- in-place changes
+    # Every in-place change of a tensor's values, wherever in the library it happens (these methods,
+    # ``t[...] = v``, ``t.data = ...``, optimizer steps, load_state_dict, Module.to, nn.init), ends in
+    # _changed_in_place: a graph that saved the old values then refuses a stale backward.
+    def _changed_in_place(self) -> None:
+        """Tick the mutation clock and stamp this tensor with it (the one place that does)."""
+        MUTATIONS.clock += 1
+        self._version = MUTATIONS.clock
+
     def _check_inplace(self) -> None:
         if self.requires_grad and GRAD_MODE.enabled:
             raise InPlaceError(
@@ -303,30 +312,26 @@ class Tensor:
 
     def _assign(self, value: np.ndarray) -> Tensor:
         self._check_inplace()
-        np.copyto(self.data, value, casting="same_kind")
-        self._bump_version()
+        np.copyto(self._data, value, casting="same_kind")
+        self._changed_in_place()
         return self
-
-    def _bump_version(self) -> None:
-        MUTATIONS.clock += 1
-        self._version = MUTATIONS.clock
 
     def __setitem__(self, index: Any, value: ArrayLike) -> None:
         self._check_inplace()
-        self.data[_ops.unwrap_index(index)] = _as_array(value)
-        self._bump_version()
+        self._data[unwrap_index(index)] = _as_array(value)
+        self._changed_in_place()
 
     def add_(self, other: ArrayLike, alpha: float = 1.0) -> Tensor:
         """In place: self += alpha * other (bumps the version counter)."""
         self._check_inplace()
-        other = other.data if isinstance(other, Tensor) else other
+        other = other._data if isinstance(other, Tensor) else other
         if alpha == 1:
-            self.data += other
+            self._data += other
         elif alpha == -1:
-            self.data -= other
+            self._data -= other
         else:
-            self.data += alpha * other
-        self._bump_version()
+            self._data += alpha * other
+        self._changed_in_place()
         return self
 
     def sub_(self, other: ArrayLike, alpha: float = 1.0) -> Tensor:
@@ -336,15 +341,15 @@ class Tensor:
     def mul_(self, other: ArrayLike) -> Tensor:
         """In place: self *= other (bumps the version counter)."""
         self._check_inplace()
-        self.data *= other.data if isinstance(other, Tensor) else other
-        self._bump_version()
+        self._data *= other._data if isinstance(other, Tensor) else other
+        self._changed_in_place()
         return self
 
     def div_(self, other: ArrayLike) -> Tensor:
         """In place: self /= other (bumps the version counter)."""
         self._check_inplace()
-        self.data /= other.data if isinstance(other, Tensor) else other
-        self._bump_version()
+        self._data /= other._data if isinstance(other, Tensor) else other
+        self._changed_in_place()
         return self
 
     def copy_(self, source: ArrayLike) -> Tensor:
@@ -352,10 +357,10 @@ class Tensor:
         return self._assign(_as_array(source))
 
     def fill_(self, value: float) -> Tensor:
-        return self._assign(np.full_like(self.data, value))
+        return self._assign(np.full_like(self._data, value))
 
     def zero_(self) -> Tensor:
-        return self._assign(np.zeros_like(self.data))
+        return self._assign(np.zeros_like(self._data))
 
     def __iadd__(self, other: ArrayLike) -> Tensor:
         return self.add_(other)
@@ -371,10 +376,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- repr
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", threshold=200, edgeitems=3)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", threshold=200, edgeitems=3)
         extras = []
-        if self.data.dtype not in (np.float64, np.int64, np.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self._data.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
         elif self.requires_grad:
@@ -386,126 +391,73 @@ class Tensor:
     __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity, compared elementwise
 
     # ----------------------------------------------------------------- operators
-    # (+ - * / ** @, unary -, and indexing are the ops themselves: see the table at the end of the file)
-    def __radd__(self, other): return _ops.add(other, self)
-    def __rsub__(self, other): return _ops.subtract(other, self)
-    def __rmul__(self, other): return _ops.multiply(other, self)
-    def __rtruediv__(self, other): return _ops.divide(other, self)
-    def __rpow__(self, other): return _ops.power(other, self)
-    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __add__(self, other): return add(self, other)
+    def __radd__(self, other): return add(other, self)
+    def __sub__(self, other): return subtract(self, other)
+    def __rsub__(self, other): return subtract(other, self)
+    def __mul__(self, other): return multiply(self, other)
+    def __rmul__(self, other): return multiply(other, self)
+    def __truediv__(self, other): return divide(self, other)
+    def __rtruediv__(self, other): return divide(other, self)
+    def __pow__(self, other): return power(self, other)
+    def __rpow__(self, other): return power(other, self)
+    def __matmul__(self, other): return matmul(self, other)
+    def __rmatmul__(self, other): return matmul(other, self)
+    def __neg__(self): return negative(self)
     def __pos__(self): return self
-    def __abs__(self): return _ops.abs(self)
-    def __lt__(self, other): return _ops.less(self, other)
-    def __le__(self, other): return _ops.less_equal(self, other)
-    def __gt__(self, other): return _ops.greater(self, other)
-    def __ge__(self, other): return _ops.greater_equal(self, other)
-    def __eq__(self, other): return _ops.equal(self, other)  # type: ignore[override]
-    def __ne__(self, other): return _ops.not_equal(self, other)  # type: ignore[override]
-    def __and__(self, other): return _ops.logical_and(self, other)
-    def __or__(self, other): return _ops.logical_or(self, other)
-    def __invert__(self): return _ops.logical_not(self)
+    def __abs__(self): return absolute(self)
+    def __getitem__(self, index): return getitem(self, index)
+    def __lt__(self, other): return less(self, other)
+    def __le__(self, other): return less_equal(self, other)
+    def __gt__(self, other): return greater(self, other)
+    def __ge__(self, other): return greater_equal(self, other)
+    def __eq__(self, other): return equal(self, other)  # type: ignore[override]
+    def __ne__(self, other): return not_equal(self, other)  # type: ignore[override]
+    def __and__(self, other): return logical_and(self, other)
+    def __or__(self, other): return logical_or(self, other)
+    def __invert__(self): return logical_not(self)
 
-    # ----------------------------------------------------------------- methods (same as ad.<name>)
-    def abs(self): return _ops.abs(self)
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def log1p(self): return _ops.log1p(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def tan(self): return _ops.tan(self)
-    def arcsin(self): return _ops.arcsin(self)
-    def arccos(self): return _ops.arccos(self)
-    def arctan(self): return _ops.arctan(self)
-    def sinh(self): return _ops.sinh(self)
-    def cosh(self): return _ops.cosh(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
-    def softplus(self): return _ops.softplus(self)
-    def erf(self): return _ops.erf(self)
-    def erfc(self): return _ops.erfc(self)
-    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
-    def maximum(self, other): return _ops.maximum(self, other)
-    def minimum(self, other): return _ops.minimum(self, other)
-    # reductions also take numpy's dtype= and out= (out must be None), so np.sum(t), np.mean(t)... work
-    def sum(self, axis=None, keepdims=False, dtype=None, out=None):
-        return _reduce(_ops.sum, self, dtype, out, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False, dtype=None, out=None):
-        return _reduce(_ops.mean, self, dtype, out, axis=axis, keepdims=keepdims)
-
-    def var(self, axis=None, ddof=0, keepdims=False, dtype=None, out=None):
-        return _reduce(_ops.var, self, dtype, out, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def std(self, axis=None, ddof=0, keepdims=False, dtype=None, out=None):
-        return _reduce(_ops.std, self, dtype, out, axis=axis, ddof=ddof, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False, out=None):
-        return _reduce(_ops.max, self, None, out, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False, out=None):
-        return _reduce(_ops.min, self, None, out, axis=axis, keepdims=keepdims)
-
-    def prod(self, axis=None, keepdims=False, dtype=None, out=None):
-        return _reduce(_ops.prod, self, dtype, out, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis=None, keepdims=False): return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
-    def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)
-    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis=axis)
-    def argmax(self, axis=None): return _ops.argmax(self, axis=axis)
-    def argmin(self, axis=None): return _ops.argmin(self, axis=axis)
-    def any(self, axis=None): return Tensor._wrap(np.any(self.data, axis=axis))
-    def all(self, axis=None): return Tensor._wrap(np.all(self.data, axis=axis))
-    def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return _ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-    def swapaxes(self, axis1, axis2): return _ops.swapaxes(self, axis1, axis2)
-    def flatten(self): return _ops.flatten(self)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis=axis)
-    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
-    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
-    def matmul(self, other): return _ops.matmul(self, other)
-    def dot(self, other): return _ops.dot(self, other)
-    def outer(self, other): return _ops.outer(self, other)
-    def inv(self): return _ops.inv(self)
-    def det(self): return _ops.det(self)
-    def split(self, indices_or_sections, axis=0): return _ops.split(self, indices_or_sections, axis=axis)
-    def norm(self, ord=None, axis=None, keepdims=False): return _ops.norm(self, ord=ord, axis=axis, keepdims=keepdims)
+    # ----------------------------------------------------------------- methods that are not ops
+    # (t.exp(), t.sum(axis=0), t.reshape(2, 3)... come from the op records: see the end of the file)
+    def any(self, axis=None): return Tensor._wrap(np.any(self._data, axis=axis))
+    def all(self, axis=None): return Tensor._wrap(np.all(self._data, axis=axis))
 
 
-def _reduce(op: Callable[..., Any], x: Tensor, dtype: Any, out: Any, **params: Any) -> Tensor:
-    """A reduction method; numpy's ``dtype=`` casts first, ``out=`` cannot be honoured."""
-    if out is not None:
-        raise TypeError(f"{op.__name__}: out= is not supported for Tensors; use the returned tensor")
-    return op(x if dtype is None else x.astype(dtype), **params)
+_new = Tensor.__new__
 
 
-# numpy ufunc name -> op name (Tensor.__array_ufunc__)
-_UFUNC_NAMES = {
-    "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide", "true_divide": "divide",
-    "power": "power", "negative": "negative", "absolute": "abs", "exp": "exp", "log": "log",
-    "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "arcsin",
-    "arccos": "arccos", "arctan": "arctan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "maximum": "maximum", "minimum": "minimum", "matmul": "matmul", "less": "less", "less_equal": "less_equal",
-    "greater": "greater", "greater_equal": "greater_equal", "equal": "equal", "not_equal": "not_equal",
-    "logical_and": "logical_and", "logical_or": "logical_or", "logical_not": "logical_not", "sign": "sign",
-    "isfinite": "isfinite",
-}
+def _init(t: Tensor, data: np.ndarray, requires_grad: bool, op: Any, inputs: Any, input_data: Any, params: Any,
+          positions: Any, seq: int) -> None:
+    """Set every slot of a new tensor: the one place that does (``__init__``, ``_wrap``, ``_record``)."""
+    t._data = data
+    t.requires_grad = requires_grad
+    t.grad = None
+    t.name = None
+    t._op = op  # the op record that made this tensor (None for leaves)
+    t._inputs = inputs  # the op's inputs (Tensors or constants), released by backward
+    t._input_data = input_data  # their arrays as the op saw them
+    t._params = params  # the op's static parameters (axis=...)
+    t._positions = positions  # which inputs require grad
+    t._seq = seq  # record number: a node's consumers are recorded after it
+    t._pending = None  # the cotangent collected so far during backward
+    t._version = 0  # the mutation clock's value at this tensor's last in-place change
+    t._stamp = MUTATIONS.clock  # the clock when this tensor was recorded
+    t._hooks = None
+    t._retains_grad = False
 
-# the ops and the engine build on Tensor, so they are imported once it exists
-from . import ops as _ops  # noqa: E402, I001  (order matters: the engine imports the ops)
+
+# the ops build on Tensor, so they are imported once it exists (the operators above call them)
+from .ops import (  # noqa: E402, I001
+    absolute, add, astype, divide, equal, getitem, greater, greater_equal, less, less_equal, logical_and,
+    logical_not, logical_or, matmul, multiply, negative, not_equal, power, subtract, swapaxes, transpose,
+    unwrap_index,
+)
+from .ops import record as _records  # noqa: E402
 from . import engine as _engine  # noqa: E402
 
-_UFUNC_OPS = {ufunc: getattr(_ops, op) for ufunc, op in _UFUNC_NAMES.items()}
+_UFUNC_OPS = _records.ufunc_table()
 
-# The most used operators are the op functions themselves rather than methods that call them: one
-# Python call less on the hottest path of every model (about 4% of a chain of small ops). They can
-# only be set here, once the ops exist, since the ops are built on Tensor.
-Tensor.__add__ = _ops.add
-Tensor.__sub__ = _ops.subtract
-Tensor.__mul__ = _ops.multiply
-Tensor.__truediv__ = _ops.divide
-Tensor.__pow__ = _ops.power
-Tensor.__matmul__ = _ops.matmul
-Tensor.__neg__ = _ops.negative
-Tensor.__getitem__ = _ops.getitem
+# Tensor methods named by the op records (t.exp(), t.sum(axis=0), t.reshape(2, 3)...): one per
+# record that declares a method, so adding an op with a method is one block in its family's file.
+for _method_name, _method in _records.methods().items():
+    setattr(Tensor, _method_name, _method)

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autodiff import AutodiffError, Tensor
+from autodiff import AutodiffError, Tensor, no_grad
 
 
 class StateDictError(AutodiffError, ValueError):
@@ -267,9 +267,8 @@ class Module:
             raise TypeError(f"Module.to() casts to a floating-point dtype, got {dtype}")
         for param in self.parameters():
             if param.data.dtype != dtype:
-                param.data = param.data.astype(dtype)
+                param.data = param.data.astype(dtype)  # an in-place change: a stale graph refuses backward
                 param.grad = None
-                param._version += 1  # a graph that saved the old values can no longer backward through it
         for module in self.modules():
             for name, buffer in module._buffers.items():
                 if buffer is not None and np.issubdtype(buffer.dtype, np.floating) and buffer.dtype != dtype:
@@ -336,13 +335,13 @@ class Module:
         if problems:
             raise StateDictError(f"cannot load the state dict into {type(self).__name__} "
                                  "(nothing was changed): " + "; ".join(problems))
-        for name, value in arrays.items():
-            target = entries[name]
-            if target.data.flags.writeable:
-                np.copyto(target.data, value, casting="unsafe")  # in place, like PyTorch's copy_
-            else:
-                target.data = np.array(value, dtype=target.dtype, copy=True)
-            target._version += 1
+        with no_grad():  # in place, like PyTorch's copy_: a graph that saved the old values refuses backward
+            for name, value in arrays.items():
+                target = entries[name]
+                if target.data.flags.writeable:
+                    target.copy_(value.astype(target.dtype, copy=False))
+                else:
+                    target.data = np.array(value, dtype=target.dtype, copy=True)
         return LoadResult(missing, unexpected)
 
     # ----------------------------------------------------------------- repr

@@ -32,7 +32,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ShapeError
-from .core import primitive
+from . import series
+from .record import primitive
 
 
 def _pair(value, name: str) -> tuple[int, int]:
@@ -204,19 +205,32 @@ def _weight_vjp_dy(g, out, x, dy, kernel_size, stride=1, padding=0):  # ⟨convW
     return conv2d(x, g, stride=stride, padding=padding)
 
 
+def _bilinear_jet(forward):  # conv2d and its adjoints are bilinear in their two inputs
+    return lambda node, a, b, **params: series.bilinear(lambda p, q: forward(p, q, **params), a, b)
+
+
 conv2d = primitive(
-    "conv2d", _conv2d_forward, _conv2d_vjp_x, _conv2d_vjp_w,
+    "conv2d", _conv2d_forward, _conv2d_vjp_x, _conv2d_vjp_w, inputs=("x", "w"),
+    formula="conv2d(x, w, stride=stride, padding=padding)",
+    vjp_rules=("conv2d_transpose(g, w, size=x.shape[-2:])", "conv2d_weight(x, g, kernel_size=w.shape[-2:])"),
+    tangent="conv2d(dx, w) + conv2d(x, dw)", jet=_bilinear_jet(_conv2d_forward),
     doc="2-D cross-correlation (PyTorch's conv2d without bias): x (N, C, H, W), w (O, C, kh, kw) -> "
         "(N, O, OH, OW).\n\n``stride`` and ``padding`` (zeros) are ints or (h, w) pairs.\n\n"
         ">>> import numpy as np\n>>> conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))\n"
         "array([[[[4., 4.],\n         [4., 4.]]]])",
 )
 conv2d_transpose = primitive(
-    "conv2d_transpose", _conv2d_transpose_forward, _transpose_vjp_dy, _transpose_vjp_w,
+    "conv2d_transpose", _conv2d_transpose_forward, _transpose_vjp_dy, _transpose_vjp_w, inputs=("dy", "w"),
+    formula="conv2d_transpose(dy, w, size=size, stride=stride, padding=padding)",
+    vjp_rules=("conv2d(g, w)", "conv2d_weight(g, dy, kernel_size=w.shape[-2:])"),
+    tangent="conv2d_transpose(ddy, w) + conv2d_transpose(dy, dw)", jet=_bilinear_jet(_conv2d_transpose_forward),
     doc="The adjoint of conv2d in its input (a transposed convolution): (N, O, OH, OW) -> (N, C, *size).",
 )
 conv2d_weight = primitive(
-    "conv2d_weight", _conv2d_weight_forward, _weight_vjp_x, _weight_vjp_dy,
+    "conv2d_weight", _conv2d_weight_forward, _weight_vjp_x, _weight_vjp_dy, inputs=("x", "dy"),
+    formula="conv2d_weight(x, dy, kernel_size=kernel_size, stride=stride, padding=padding)",
+    vjp_rules=("conv2d_transpose(dy, g, size=x.shape[-2:])", "conv2d(x, g)"),
+    tangent="conv2d_weight(dx, dy) + conv2d_weight(x, ddy)", jet=_bilinear_jet(_conv2d_weight_forward),
     doc="The adjoint of conv2d in its weight: x (N, C, H, W), dy (N, O, OH, OW) -> (O, C, kh, kw).",
 )
 
@@ -279,18 +293,29 @@ def _max_pool2d_vjp(g, out, x, kernel_size, stride=None, padding=0):  # ∂max/�
     return _route(g, x, kernel_size=kernel_size, stride=stride, padding=padding)
 
 
+def _routing_jet(forward):  # linear in its first input; the argmax positions come from x's value
+    return lambda node, values, x, **params: series.per_coefficient(lambda c: forward(c, x[0], **params), values)
+
+
 _route = primitive(
     "max_pool2d_route", _route_forward,
     lambda g, out, dy, x, **p: _gather(g, x, **p),  # the adjoint of a scatter is the gather
-    _zero_vjp,
+    _zero_vjp, inputs=("dy", "x"), formula="max_pool2d_route(dy, x, kernel_size=kernel_size)",
+    vjp_rules=("max_pool2d_gather(g, x)", "0"), tangent="max_pool2d_route(ddy, x)",
+    jet=_routing_jet(_route_forward), public=False,
 )
 _gather = primitive(
     "max_pool2d_gather", _gather_forward,
     lambda g, out, dx, x, **p: _route(g, x, **p),  # the adjoint of a gather is the scatter
-    _zero_vjp,
+    _zero_vjp, inputs=("dx", "x"), formula="max_pool2d_gather(dx, x, kernel_size=kernel_size)",
+    vjp_rules=("max_pool2d_route(g, x)", "0"), tangent="max_pool2d_gather(ddx, x)",
+    jet=_routing_jet(_gather_forward), public=False,
 )
 max_pool2d = primitive(
     "max_pool2d", _max_pool2d_forward, _max_pool2d_vjp,
+    formula="max_pool2d(x, kernel_size, stride=stride, padding=padding)",
+    vjp_rules=("route_to_argmax(g, x)",), tangent="take_at_argmax(dx, x)",
+    jet=lambda node, u, **params: series.per_coefficient(lambda c: _gather_forward(c, u[0], **params), u),
     doc="Maximum over kh×kw windows of x (N, C, H, W); ``stride`` defaults to the kernel size, "
         "``padding`` pads with -inf.\n\n"
         ">>> import numpy as np\n>>> max_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2)\n"

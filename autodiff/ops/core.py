@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,40 +26,21 @@ from ..errors import AnomalyError, ShapeError
 from ..grad_mode import ANOMALY, GRAD_MODE
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from .record import Op
+
 VJP = Callable[..., Any]
 _record = Tensor._record  # bound once: these two make every op's output
 _wrap = Tensor._wrap
 
 
-class Op:
-    """A differentiable primitive. ``vjps[i]`` is the VJP for input i (given as None: it raises)."""
-
-    __slots__ = ("name", "forward", "vjps")
-
-    def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[VJP | None]) -> None:
-        self.name = name
-        self.forward = forward
-        if isinstance(vjps, tuple):  # a missing VJP raises when used, so backward needs no check
-            vjps = tuple(_not_differentiable(name, i) if vjp is None else vjp for i, vjp in enumerate(vjps))
-        self.vjps = vjps
-
-    def __repr__(self) -> str:
-        return f"<op {self.name}>"
-
-
-def _not_differentiable(name: str, i: int) -> VJP:
-    def vjp(*args: Any, **params: Any) -> Any:
-        raise RuntimeError(f"{name!r} is not differentiable with respect to its input {i}")
-
-    return vjp
-
-
 class VariadicVJP:
     """VJPs for ops with any number of inputs (concatenate, stack, einsum): ``vjp(i, g, out, *xs)``."""
 
-    __slots__ = ("vjp",)
+    __slots__ = ("name", "vjp")
 
-    def __init__(self, vjp: Callable[..., Any]) -> None:
+    def __init__(self, name: str, vjp: Callable[..., Any]) -> None:
+        self.name = name
         self.vjp = vjp
 
     def __getitem__(self, i: int) -> VJP:
@@ -67,26 +48,44 @@ class VariadicVJP:
         return lambda g, out, *inputs, **params: vjp(i, g, out, *inputs, **params)
 
 
-def primitive(name: str, forward: Callable[..., Any], *vjps: VJP | None,
-              variadic: VJP | None = None, doc: str | None = None) -> Callable[..., Any]:
-    """Make the public function for an op from its forward and its VJPs.
+class NonDifferentiable:
+    """The VJP of an input that has none: it raises when used (so backward needs no check)."""
 
-    The forward's first ``len(vjps)`` parameters are the op's inputs; the rest are static parameters
-    (``axis``, ``shape``...), which may be given by position or keyword and reach the VJPs as keywords.
-    Ops with one or two inputs get a specialised function: this is the hot path of every model.
-    """
-    op = Op(name, forward, VariadicVJP(variadic) if variadic is not None else vjps)
-    if variadic is not None:
+    __slots__ = ("name", "i")
+
+    def __init__(self, name: str, i: int = 0) -> None:
+        self.name = name
+        self.i = i
+
+    def __getitem__(self, i: int) -> NonDifferentiable:  # a nondifferentiable op: every input alike
+        return NonDifferentiable(self.name, i)
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        raise RuntimeError(f"{self.name!r} is not differentiable with respect to its input {self.i}")
+
+    @staticmethod
+    def fill(name: str, vjps: Sequence[VJP | None]) -> tuple[VJP, ...]:
+        return tuple(NonDifferentiable(name, i) if vjp is None else vjp for i, vjp in enumerate(vjps))
+
+
+def make_function(op: Any, count: int, variadic: bool) -> Callable[..., Any]:
+    """The public function of an op record: plain arrays in, plain array out; Tensors in, a Tensor
+    out (recorded when something requires grad). Ops with one or two inputs get a specialised
+    function: this is the hot path of every model. ``count`` 0 means a nondifferentiable op."""
+    if variadic:
         def function(*args: Any, **params: Any) -> Any:
             return apply(op, args, params)
-    elif len(vjps) == 1:
-        function = _unary(op, _static_parameters(forward, 1))
-    elif len(vjps) == 2:
-        function = _binary(op, _static_parameters(forward, 2))
+    elif count == 0:
+        function = _nondifferentiable(op)
     else:
-        function = _nary(op, len(vjps), _static_parameters(forward, len(vjps)))
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = doc
+        names = _static_parameters(op.forward, count)
+        if count == 1:
+            function = _unary(op, names)
+        elif count == 2:
+            function = _binary(op, names)
+        else:
+            function = _nary(op, count, names)
+    function.__name__ = function.__qualname__ = op.name
     function.op = op  # type: ignore[attr-defined]
     return function
 
@@ -133,7 +132,7 @@ def _unary(op: Op, names: list[str]) -> Callable[..., Any]:
     def run(x: Any, *, _params: dict = _NO_PARAMS) -> Any:
         if not isinstance(x, Tensor):
             return forward(x, **_params)
-        x_data = x.data
+        x_data = x._data
         try:
             out = forward(x_data, **_params) if _params else forward(x_data)
         except (ValueError, TypeError) as error:
@@ -155,8 +154,8 @@ def _binary(op: Op, names: list[str]) -> Callable[..., Any]:
         y_tensor = isinstance(y, Tensor)
         if not (x_tensor or y_tensor):
             return forward(x, y, **_params)
-        x_data = x.data if x_tensor else (np.asarray(x) if type(x) in _SEQUENCES else x)
-        y_data = y.data if y_tensor else (np.asarray(y) if type(y) in _SEQUENCES else y)
+        x_data = x._data if x_tensor else (np.asarray(x) if type(x) in _SEQUENCES else x)
+        y_data = y._data if y_tensor else (np.asarray(y) if type(y) in _SEQUENCES else y)
         try:
             out = forward(x_data, y_data, **_params) if _params else forward(x_data, y_data)
         except (ValueError, TypeError) as error:
@@ -206,7 +205,7 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
     for a in args:
         if isinstance(a, Tensor):
             found = True
-            datas.append(a.data)
+            datas.append(a._data)
             recording = recording or a.requires_grad
         else:
             datas.append(_constant(a))
@@ -246,7 +245,7 @@ def check_finite(value: Any, where: str) -> None:
 
 def data_of(x: Any) -> Any:
     """The array behind a Tensor, or x itself."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def unwrap_index(index: Any) -> Any:
@@ -309,14 +308,13 @@ def batch_ndim(g: Any, out: Any) -> int:
     return g.ndim - out.ndim
 
 
-def nondifferentiable(name: str, function: Callable[..., Any], doc: str | None = None) -> Callable[..., Any]:
-    """An op whose result never requires grad (comparisons, sign, argmax): its derivative is zero."""
+def _nondifferentiable(op: Any) -> Callable[..., Any]:
+    """An op whose result never requires grad: Tensors in give a constant Tensor out."""
+    forward = op.forward
 
-    def wrapper(*args: Any, **params: Any) -> Any:
+    def run(*args: Any, **params: Any) -> Any:
         if any(isinstance(a, Tensor) for a in args):
-            return Tensor._wrap(function(*(data_of(a) for a in args), **params))
-        return function(*args, **params)
+            return _wrap(forward(*(a._data if isinstance(a, Tensor) else a for a in args), **params))
+        return forward(*args, **params)
 
-    wrapper.__name__ = wrapper.__qualname__ = name
-    wrapper.__doc__ = doc
-    return wrapper
+    return run

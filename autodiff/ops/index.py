@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import batch_ndim, dtype_of, primitive, unwrap_index
+from .core import batch_ndim, dtype_of, unwrap_index
+from .record import primitive, public_op
 
 
 def _is_array(item) -> bool:
@@ -51,10 +52,17 @@ def _scatter_vjp(g, out, values, shape, index):  # the gather at the same positi
     return _gather(g, index=_batched(index, g.ndim - len(shape)))
 
 
-_scatter = primitive("scatter_add", _scatter_forward, _scatter_vjp)
-_gather = primitive("getitem", lambda x, index: x[index], _getitem_vjp)
+_scatter = primitive(
+    "scatter_add", _scatter_forward, _scatter_vjp, inputs=("values",),
+    formula="scatter_add(values, shape, index)", vjp_rules=("g[index]",), linear=True, public=False,
+)
+_gather = primitive(
+    "getitem", lambda x, index: x[index], _getitem_vjp,
+    formula="x[index]", vjp_rules=("scatter_add(g, x.shape, index)",), linear=True, public=False,
+)
 
 
+@public_op(_gather)
 def getitem(x, index):
     """``x[index]`` (what ``Tensor.__getitem__`` calls); gradients of repeated indices add up.
 

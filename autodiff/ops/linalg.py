@@ -15,8 +15,10 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .core import batch_ndim, data_of, normalize_axes, primitive
+from . import series
+from .core import batch_ndim, data_of, normalize_axes
 from .elementwise import absolute, power, where
+from .record import primitive, public_op
 from .reduce import max as max_
 from .reduce import sum as sum_
 from .shape import broadcast_to, expand_dims, reshape
@@ -40,6 +42,8 @@ def _matmul_vjp_b(g, out, a, b):  # ∂(ab)/∂b: aᵀ g
 
 matmul = primitive(
     "matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b,
+    formula="x @ y", vjp_rules=("g @ y.T", "x.T @ g"), tangent="dx @ y + x @ dy",
+    jet=lambda node, a, b: series.bilinear(np.matmul, a, b), method=True,
     doc="Matrix product with numpy's rules (1-D operands are vectors; leading axes broadcast).\n\n"
         ">>> matmul([[1.0, 2.0]], [[3.0], [4.0]])\narray([[11.]])",
 )
@@ -120,9 +124,14 @@ def _einsum_vjp(i, g, out, *operands, subscripts):
     return einsum(",".join([batch + ellipsis + kept, *extra_terms]) + f"->{batch}{renamed}", grad, *extra_operands)
 
 
-_einsum = primitive("einsum", lambda *ops, subscripts: np.einsum(subscripts, *ops), variadic=_einsum_vjp)
+_einsum = primitive(
+    "einsum", lambda *ops, subscripts: np.einsum(subscripts, *ops), variadic=_einsum_vjp,
+    inputs=("xs",), formula="np.einsum(subscripts, *xs)", vjp_rules=("np.einsum(subscripts_for(i), g, *others(i))",),
+    tangent="sum(np.einsum(subscripts, *with_tangent(i)) for i in inputs)", jet=series.einsum, public=False,
+)
 
 
+@public_op(_einsum)
 def einsum(subscripts: str, *operands):
     """Einstein summation with numpy's subscripts (implicit or explicit output, ``...``).
 
@@ -133,6 +142,7 @@ def einsum(subscripts: str, *operands):
     return _einsum(*operands, subscripts=subscripts)
 
 
+@public_op(method=True)
 def dot(a, b):
     """numpy's ``dot``: products of scalars, inner product of vectors, matrix products, and for
     N-d arrays a sum over the last axis of a and the second-to-last of b.
@@ -152,6 +162,7 @@ def dot(a, b):
     return einsum(f"{sa},{sb}->{sa[:-1]}{sb[:-2]}{sb[-1] if nb >= 2 else ''}", a, b)
 
 
+@public_op(method=True)
 def outer(a, b):
     """Outer product of the flattened inputs: ``out[i, j] = a[i] b[j]``.
 
@@ -204,6 +215,8 @@ def _solve_vjp_a(g, out, a, b):  # ∂(a⁻¹b)/∂a: -(a⁻ᵀ g) xᵀ
 inv = primitive(
     "inv", _inv_forward,
     lambda g, out, x: -(out.mT @ g @ out.mT),  # ∂X⁻¹: -X⁻ᵀ G X⁻ᵀ
+    formula="np.linalg.inv(x)", vjp_rules=("-out.T @ g @ out.T",), tangent="-out @ dx @ out",
+    jet=series.inv, method=True,
     doc="Matrix inverse (batched over leading axes).",
 )
 
@@ -284,6 +297,9 @@ def _interpolation_at_zero(count: int) -> tuple[tuple[float, float], ...]:
 
 det = primitive(
     "det", _det_forward, _det_vjp,
+    formula="np.linalg.det(x)", vjp_rules=("g * out * np.linalg.inv(x).T",),
+    tangent="out * np.trace(np.linalg.inv(x) @ dx)",
+    no_jet="not written yet (det's Taylor coefficients need the jet of an LU factorisation)", method=True,
     doc="Determinant (batched over leading axes).\n\n"
         "Its gradient is the cofactor matrix adj(X)ᵀ (det X · X⁻ᵀ when X is invertible), also at\n"
         "singular matrices, where it is nonzero at rank n-1 and zero below; higher derivatives exist\n"
@@ -296,7 +312,9 @@ det = primitive(
         "        [-2.,  1.]])",
 )
 solve = primitive(
-    "solve", _solve_forward, _solve_vjp_a, _solve_vjp_b,
+    "solve", _solve_forward, _solve_vjp_a, _solve_vjp_b, inputs=("a", "b"),
+    formula="np.linalg.solve(a, b)", vjp_rules=("-np.linalg.solve(a.T, g) @ out.T", "np.linalg.solve(a.T, g)"),
+    tangent="np.linalg.solve(a, db - da @ out)", jet=series.solve,
     doc="x solving a x = b (b a vector (n,) or matrices (..., n, k), as numpy 2).",
 )
 
@@ -317,9 +335,17 @@ def _euclid_vjp(g, out, x, axis=None, keepdims=False):  # ∂‖x‖/∂x = x/�
     return broadcast_to(scale, tuple(np.shape(scale)[:nb]) + tuple(np.shape(x))) * x
 
 
-_euclid = primitive("norm", _euclid_forward, _euclid_vjp)
+_euclid = primitive(
+    "norm", _euclid_forward, _euclid_vjp,
+    formula="np.linalg.norm(x, axis=axis, keepdims=keepdims)", vjp_rules=("g * x / out",),
+    tangent="np.sum(x * dx) / out",
+    jet=lambda node, u, axis=None, keepdims=False: series.sqrt(
+        series.reduce_sum(series.cauchy(u, u), axis, keepdims), node.data),
+    public=False,
+)
 
 
+@public_op(_euclid, method=True)
 def norm(x, ord=None, axis=None, keepdims: bool = False):
     """Vector p-norms along ``axis`` and the Frobenius norm (``ord=None``/``"fro"``/2 over all axes).
 

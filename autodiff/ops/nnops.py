@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import normalize_axes, primitive
+from . import series
+from .core import normalize_axes
 from .elementwise import exp
+from .record import primitive, public_op
 
 
 def _softmax_forward(x, axis=-1):
@@ -32,10 +34,14 @@ def _log_softmax_vjp(g, out, x, axis=-1):  # ∂(log s)ᵢ/∂xⱼ = δᵢⱼ - 
 
 softmax = primitive(
     "softmax", _softmax_forward, _softmax_vjp,
+    formula="softmax(x, axis=axis)", vjp_rules=("out * (g - np.sum(g * out, axis=axis))",),
+    tangent="out * (dx - np.sum(out * dx, axis=axis))", jet=series.softmax, method=True,
     doc="exp(x) / Σ exp(x) along ``axis``, without overflow.\n\n>>> softmax([0.0, 0.0])\narray([0.5, 0.5])",
 )
 log_softmax = primitive(
     "log_softmax", _log_softmax_forward, _log_softmax_vjp,
+    formula="log_softmax(x, axis=axis)", vjp_rules=("g - np.exp(out) * np.sum(g, axis=axis)",),
+    tangent="dx - np.sum(np.exp(out) * dx, axis=axis)", jet=series.log_softmax, method=True,
     doc="x - logsumexp(x) along ``axis``: log-probabilities, finite even for logits of ±1e4.",
 )
 
@@ -62,9 +68,20 @@ def _linear_vjp_bias(g, out, x, weight, bias=None):  # ∂/∂b: g (the engine s
     return g
 
 
-_linear = primitive("linear", _linear_forward, _linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
+def _linear_jet(node, x, weight, bias=None):  # x Wᵀ + b: bilinear in (x, W), plus b
+    product = series.bilinear(lambda a, w: np.matmul(a, np.swapaxes(w, -1, -2)), x, weight)
+    return product if bias is None else product + series.align(product, bias)[1]
 
 
+_linear = primitive(
+    "linear", _linear_forward, _linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias,
+    inputs=("x", "weight", "bias"), formula="x @ weight.T + bias",
+    vjp_rules=("g @ weight", "g.T @ x", "np.sum(g, axis=0)"), tangent="dx @ weight.T + x @ dweight.T + dbias",
+    jet=_linear_jet, public=False,
+)
+
+
+@public_op(_linear)
 def linear(x, weight, bias=None):
     """x Wᵀ + b with W of shape (out, in) (PyTorch's layout), as one op: its weight gradient is
     computed directly in W's layout, with no transposed copy.

@@ -13,8 +13,10 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from .core import data_of, nondifferentiable, normalize_axes, primitive
+from . import series
+from .core import data_of, normalize_axes
 from .elementwise import exp, where
+from .record import nondifferentiable, primitive
 from .shape import broadcast_to, expand_dims, reshape, transpose
 
 
@@ -131,33 +133,84 @@ def _logsumexp_forward(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=normalize_axes(axis, np.ndim(x), "logsumexp"))
 
 
+def _prod_jet(node, u, axis=None, keepdims=False):  # a product of jets: Cauchy products along the axes
+    axes = series.value_axes(axis, u.ndim - 1)
+    moved = np.moveaxis(u, axes, range(1, len(axes) + 1))
+    factors = moved.reshape((len(u), -1) + moved.shape[1 + len(axes):])
+    result = series.constant(np.ones(factors.shape[2:]), len(u))
+    for i in range(factors.shape[1]):
+        result = series.cauchy(result, factors[:, i])
+    return np.expand_dims(result, axes) if keepdims else result
+
+
+def _reduction_method(function):
+    """A reduction's Tensor method: numpy's ``dtype=`` casts first and ``out=`` (which cannot be
+    honoured) must be None, so ``np.sum(t)``, ``np.mean(t)``... work on Tensors."""
+
+    def method(self, axis=None, dtype=None, out=None, **params):
+        if out is not None:
+            raise TypeError(f"{function.__name__}: out= is not supported for Tensors; use the returned tensor")
+        return function(self if dtype is None else self.astype(dtype), axis=axis, **params)
+
+    method.__name__ = method.__qualname__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
+
+
 sum = primitive(  # noqa: A001 (numpy's name, as the public API promises)
     "sum", _sum_forward,
     lambda g, out, x, axis=None, keepdims=False: _spread(g, out, x, axis, keepdims),  # ∂Σx/∂xᵢ = 1
+    formula="np.sum(x, axis=axis, keepdims=keepdims)", vjp_rules=("broadcast_to(g, x.shape)",), linear=True,
+    method_adapter=_reduction_method,
     doc="Sum over ``axis`` (None: all).\n\n>>> sum([[1.0, 2.0], [3.0, 4.0]], axis=0)\narray([4., 6.])",
 )
 mean = primitive(
     "mean", _mean_forward,
     lambda g, out, x, axis=None, keepdims=False: _spread(g, out, x, axis, keepdims, 1.0 / (_count(x, axis) or 1)),
-    doc="Mean over ``axis`` (None: all).",  # ∂x̄/∂xᵢ = 1/n
+    formula="np.mean(x, axis=axis, keepdims=keepdims)", vjp_rules=("broadcast_to(g, x.shape) / n",), linear=True,
+    method_adapter=_reduction_method, doc="Mean over ``axis`` (None: all).",  # ∂x̄/∂xᵢ = 1/n
 )
-var = primitive("var", _var_forward, _var_vjp, doc="Variance over ``axis`` with ``ddof`` (numpy's default 0).")
-std = primitive("std", _std_forward, _std_vjp, doc="Standard deviation over ``axis``; gradient 0 where it is 0.")
+var = primitive(
+    "var", _var_forward, _var_vjp,  # ∂var/∂xᵢ = 2(xᵢ - x̄)/(n - ddof)
+    formula="np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)",
+    vjp_rules=("2 * g * (x - np.mean(x)) / (n - ddof)",), tangent="np.sum(2 * (x - np.mean(x)) * dx) / (n - ddof)",
+    jet=series.var, method_adapter=_reduction_method, doc="Variance over ``axis`` with ``ddof`` (numpy's default 0).",
+)
+std = primitive(
+    "std", _std_forward, _std_vjp,  # ∂std/∂xᵢ = (xᵢ - x̄)/((n - ddof)·std)
+    formula="np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)",
+    vjp_rules=("g * (x - np.mean(x)) / ((n - ddof) * out)",),
+    tangent="np.sum((x - np.mean(x)) * dx) / ((n - ddof) * out)",
+    jet=lambda node, u, **params: series.sqrt(series.var(node, u, **params), node.data),
+    method_adapter=_reduction_method, doc="Standard deviation over ``axis``; gradient 0 where it is 0.",
+)
 max = primitive(  # noqa: A001
     "max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _extreme_vjp,
-    doc="Maximum over ``axis``; tied maxima share the gradient evenly.",
+    formula="np.max(x, axis=axis, keepdims=keepdims)", vjp_rules=("g * (x == out) / np.sum(x == out)",),
+    tangent="np.sum(dx * (x == out)) / np.sum(x == out)", jet=series.extreme,
+    method_adapter=_reduction_method, doc="Maximum over ``axis``; tied maxima share the gradient evenly.",
 )
 min = primitive(  # noqa: A001
     "min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims), _extreme_vjp,
-    doc="Minimum over ``axis``; tied minima share the gradient evenly.",
+    formula="np.min(x, axis=axis, keepdims=keepdims)", vjp_rules=("g * (x == out) / np.sum(x == out)",),
+    tangent="np.sum(dx * (x == out)) / np.sum(x == out)", jet=series.extreme,
+    method_adapter=_reduction_method, doc="Minimum over ``axis``; tied minima share the gradient evenly.",
 )
-prod = primitive("prod", _prod_forward, _prod_vjp, doc="Product over ``axis`` (zeros handled exactly).")
+prod = primitive(
+    "prod", _prod_forward, _prod_vjp,  # ∂Πx/∂xᵢ = Π_{j≠i} xⱼ
+    formula="np.prod(x, axis=axis, keepdims=keepdims)", vjp_rules=("g * out / x",),
+    tangent="np.sum(out / x * dx)", jet=_prod_jet,
+    method_adapter=_reduction_method, doc="Product over ``axis`` (zeros handled exactly).",
+)
 logsumexp = primitive(
     "logsumexp", _logsumexp_forward,
     lambda g, out, x, axis=None, keepdims=False:  # ∂/∂xᵢ log Σ eˣ = softmax(x)ᵢ
         _spread(g, out, x, axis, keepdims) * exp(x - _kept(out, x, axis, keepdims)),
+    formula="logsumexp(x, axis=axis, keepdims=keepdims)", vjp_rules=("g * np.exp(x - out)",),
+    tangent="np.sum(np.exp(x - out) * dx)", jet=series.logsumexp, method=True,
     doc="log Σ exp(x) over ``axis``, without overflow.\n\n>>> float(logsumexp([1000.0, 1000.0]))\n1000.6931471805599",
 )
-argmax = nondifferentiable("argmax", np.argmax, "Index of the maximum over ``axis`` (integers, no grad).")
-argmin = nondifferentiable("argmin", np.argmin, "Index of the minimum over ``axis`` (integers, no grad).")
-
+argmax = nondifferentiable("argmax", np.argmax, "Index of the maximum over ``axis`` (integers, no grad).",
+                           formula="np.argmax(x, axis=axis)", method=True)
+argmin = nondifferentiable("argmin", np.argmin, "Index of the minimum over ``axis`` (integers, no grad).",
+                           formula="np.argmin(x, axis=axis)", method=True)

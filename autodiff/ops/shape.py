@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ShapeError
-from .core import batch_ndim, data_of, dtype_of, primitive, unbroadcast
+from .core import batch_ndim, data_of, dtype_of, unbroadcast
+from .record import primitive, public_op
 
 
 def _batch_shape(g, out) -> tuple[int, ...]:
@@ -60,21 +61,33 @@ def _broadcast_to_vjp(g, out, x, shape):  # sum over the broadcast axes
 
 reshape = primitive(
     "reshape", lambda x, shape: np.reshape(x, shape), _reshape_back,
+    formula="np.reshape(x, shape)", vjp_rules=("np.reshape(g, x.shape)",), linear=True,
+    method_adapter=lambda reshape: lambda x, *shape: reshape(x, shape[0] if len(shape) == 1 else shape),
     doc="x with a new shape (one entry may be -1).\n\n>>> reshape([1.0, 2.0, 3.0, 4.0], (2, 2)).shape\n(2, 2)",
 )
 transpose = primitive(
     "transpose", lambda x, axes=None: np.transpose(x, axes), _transpose_vjp,
+    formula="np.transpose(x, axes)", vjp_rules=("np.transpose(g, np.argsort(axes))",), linear=True,
+    method_adapter=lambda transpose: lambda x, *axes: transpose(x, (axes[0] if len(axes) == 1 else axes) or None),
     doc="x with its axes permuted (reversed when ``axes`` is None).",
 )
-swapaxes = primitive("swapaxes", np.swapaxes, _swapaxes_vjp, doc="x with two axes exchanged.")
+swapaxes = primitive(
+    "swapaxes", np.swapaxes, _swapaxes_vjp,
+    formula="np.swapaxes(x, axis1, axis2)", vjp_rules=("np.swapaxes(g, axis1, axis2)",), linear=True,
+    method=True, doc="x with two axes exchanged.",
+)
 squeeze = primitive(
     "squeeze", lambda x, axis=None: np.squeeze(x, axis=axis), _reshape_back,
-    doc="x without its size-1 axes (or only those in ``axis``).",
+    formula="np.squeeze(x, axis=axis)", vjp_rules=("np.reshape(g, x.shape)",), linear=True,
+    method=True, doc="x without its size-1 axes (or only those in ``axis``).",
 )
 expand_dims = primitive(
     "expand_dims", lambda x, axis: np.expand_dims(x, axis), _reshape_back,
-    doc="x with new size-1 axes inserted at ``axis``.",
+    formula="np.expand_dims(x, axis)", vjp_rules=("np.reshape(g, x.shape)",), linear=True,
+    method=True, doc="x with new size-1 axes inserted at ``axis``.",
 )
+
+
 def _broadcast_to_forward(x, shape):
     # a fresh, writable array: filling one is also several times faster than np.broadcast_to's view
     result = np.empty(shape, dtype=dtype_of(x))
@@ -84,14 +97,23 @@ def _broadcast_to_forward(x, shape):
 
 broadcast_to = primitive(
     "broadcast_to", _broadcast_to_forward, _broadcast_to_vjp,
+    formula="np.broadcast_to(x, shape)", vjp_rules=("unbroadcast(g, x.shape)",), linear=True, method=True,
     doc="x broadcast to ``shape`` (a new array); its gradient sums the broadcast axes.\n\n"
         ">>> broadcast_to([1.0, 2.0], (2, 2))\narray([[1., 2.],\n       [1., 2.]])",
 )
-_concatenate = primitive("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-                         variadic=_concatenate_vjp)
-_stack = primitive("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), variadic=_stack_vjp)
+_concatenate = primitive(
+    "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), variadic=_concatenate_vjp,
+    inputs=("xs",), formula="np.concatenate(xs, axis=axis)", vjp_rules=("g[slice_of(i)]",), linear=True,
+    public=False,
+)
+_stack = primitive(
+    "stack", lambda *xs, axis=0: np.stack(xs, axis=axis), variadic=_stack_vjp,
+    inputs=("xs",), formula="np.stack(xs, axis=axis)", vjp_rules=("np.take(g, i, axis=axis)",), linear=True,
+    public=False,
+)
 
 
+@public_op(method=True)
 def flatten(x):
     """x as a 1-D array (a reshape).
 
@@ -101,6 +123,7 @@ def flatten(x):
     return reshape(x, (-1,))
 
 
+@public_op(_concatenate)
 def concatenate(tensors: Sequence, axis: int = 0):
     """Join tensors along an existing axis.
 
@@ -113,6 +136,7 @@ def concatenate(tensors: Sequence, axis: int = 0):
     return _concatenate(*tensors, axis=axis)
 
 
+@public_op(_stack)
 def stack(tensors: Sequence, axis: int = 0):
     """Join same-shaped tensors along a new axis.
 
@@ -129,6 +153,7 @@ def stack(tensors: Sequence, axis: int = 0):
     return _stack(*tensors, axis=axis)
 
 
+@public_op(method=True)
 def split(x, indices_or_sections: int | Sequence[int], axis: int = 0) -> list:
     """Split x along ``axis`` into equal sections or at the given indices (each piece differentiable).
 

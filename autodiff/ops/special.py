@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from .core import primitive
+from . import series
 from .elementwise import exp
+from .record import primitive
 
 # erf x = x·T(x²)/U(x²) for |x| < 1 (U has a leading coefficient 1, not stored)
 _T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3, 7.00332514112805075473e3,
@@ -144,6 +145,8 @@ def _erfc_forward(x: Any) -> Any:
 erf = primitive(
     "erf", _erf_forward,
     lambda g, out, x: g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),  # erf'(x) = 2/√π·e^(-x²)
+    formula="erf(x)", partials=("2 / np.sqrt(np.pi) * np.exp(-x**2)",),
+    jet=lambda node, u: series.integrate(u, node.data, series.erf_slope(u)), method=True, formula_names=("erf",),
     doc="""The error function erf x = 2/√π ∫₀ˣ e^(-t²) dt, elementwise, within 2 ulp in float64.
 
 Odd, increasing from -1 to 1; erf(±inf) = ±1. Computed with Cody's rational approximations
@@ -156,6 +159,8 @@ array([ 0.        ,  0.52049988, -0.84270079,  0.99997791])
 erfc = primitive(
     "erfc", _erfc_forward,
     lambda g, out, x: g * (-_TWO_OVER_SQRT_PI * exp(-(x * x))),  # erfc'(x) = -2/√π·e^(-x²)
+    formula="erfc(x)", partials=("-2 / np.sqrt(np.pi) * np.exp(-x**2)",),
+    jet=lambda node, u: series.integrate(u, node.data, -series.erf_slope(u)), method=True, formula_names=("erfc",),
     doc="""The complementary error function erfc x = 1 - erf x, elementwise, without the cancellation.
 
 Relative error within 1e-15 (7.5 ulp) far into the right tail, where 1 - erf x would be 0

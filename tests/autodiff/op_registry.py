@@ -562,15 +562,11 @@ add_case("max_pool2d", lambda x: ad.ops.max_pool2d(x, 3, stride=1, padding=1),
 
 
 # ----------------------------------------------------------------------------- the rest of the public names
-#: Public ops whose derivative is zero or undefined: they return boolean/integer results, never record.
-NONDIFFERENTIABLE = {
-    "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
-    "logical_not", "isfinite", "sign", "argmax", "argmin",
-}
-#: Another public name for a registered op (same object).
-ALIASES = {"absolute": "abs"}
-#: Names in ``autodiff.ops.__all__`` that are the op machinery, not ops.
-MACHINERY = {"Op", "apply", "data_of", "primitive", "unbroadcast", "unwrap_index"}
+#: Public ops whose derivative is zero or undefined (their records say so): boolean/integer results.
+NONDIFFERENTIABLE = {name for name, entry in ad.ops.PUBLIC.items() if entry.op is not None
+                     and not entry.op.differentiable}
+#: Other public names of a registered op (its record's aliases): the same function.
+ALIASES = {alias: entry.name for entry in ad.ops.PUBLIC.values() for alias in entry.aliases}
 #: DESIGN.md's list of public ops (the contract): each must exist and be covered above.
 DESIGN_OPS = """add subtract multiply divide power matmul negative abs exp log log1p sqrt sin cos tan arcsin
 arccos arctan sinh cosh tanh sigmoid relu softplus maximum minimum clip where sum mean var std max min prod

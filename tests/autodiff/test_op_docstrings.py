@@ -5,8 +5,6 @@ defined in ``ops/core.py`` carrying its op's docstring, so doctest's module chec
 """
 
 import doctest
-import importlib
-import pkgutil
 
 import numpy as np
 import pytest
@@ -16,11 +14,8 @@ import autodiff.ops
 
 
 def _namespace() -> dict:
-    """What an op's docstring may use: every name of the op modules, ``ad`` and ``np``."""
-    names: dict = {}
-    for module in pkgutil.iter_modules(autodiff.ops.__path__):
-        names.update(vars(importlib.import_module(f"autodiff.ops.{module.name}")))
-    return {**names, "ad": ad, "np": np}
+    """What an op's docstring may use: every public op, ``ad`` and ``np``."""
+    return {**{name: getattr(autodiff.ops, name) for name in autodiff.ops.__all__}, "ad": ad, "np": np}
 
 
 def _examples() -> list[doctest.DocTest]:

@@ -209,7 +209,21 @@ def test_numpy_ufuncs_without_an_op_are_refused_by_name():
     with pytest.raises(TypeError, match="add.reduce has no autodiff op"):
         np.add.reduce(x)
     with pytest.raises(TypeError, match="with out"):
-        np.add(x, 1.0, out=np.zeros(2))
+        np.add(x, 1.0, out=ad.zeros(2))  # into a Tensor: use x.add_ or an out-of-place op
+
+
+def test_ufuncs_writing_into_plain_arrays_use_the_tensors_values():
+    """The micrograd lecture's update line (and old PyTorch code's) works, unrecorded (regression:
+    it raised "numpy's add has no autodiff op for Tensors with out")."""
+    p = ad.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    p.data += -0.1 * p.grad
+    np.testing.assert_allclose(p.data, [0.8, 1.6])
+    assert p.requires_grad and p.is_leaf
+    buffer = np.zeros(2)
+    result = np.multiply(p, 2.0, out=buffer)
+    assert result is buffer and type(result) is np.ndarray
+    np.testing.assert_allclose(buffer, [1.6, 3.2])
 
 
 def test_numpy_reductions_on_tensors_work_and_stay_differentiable():
