@@ -1,19 +1,23 @@
-"""The README's examples run, and say what they claim, so they cannot rot.
+"""The README's examples run as written and print what they say, so they cannot rot.
 
-Every ```python block of README.md is executed. A few blocks are fragments that take names from the
-prose around them (``x0``, ``g``, ``loss``...): ``GIVEN`` defines those names, and nothing else, for
-the block whose text contains the key. ``CLAIMS`` then checks the values the block's comments
-promise (``# -1.0``, ``# (1, 1) in 21 steps``...) against closed forms; ``printed`` holds what the
-block printed. The formula commands of the ```bash blocks (``autodiff graph/check/taylor/minimize``)
-run too, through ``autodiff.cli.main``.
+Every ```python block of README.md runs on its own, as a reader would paste it: in a fresh namespace
+(nothing imported or defined for it) and in a temporary directory (blocks write files). It runs one
+statement at a time, so what each line prints is known: ``PRINTS`` holds, for every line that prints,
+the text its comment shows, which its output must contain. ``CLAIMS`` then checks the values the
+block's comments state, on the names the block defined, against closed forms or numpy.
 
-A block that needs an optional extra that is missing (Graphviz's ``dot`` program, matplotlib) is
-skipped, not failed.
+In the ```bash blocks, every ``autodiff ...`` command parses, the formula commands (graph, check,
+taylor, minimize) run, and the other commands name scripts, modules and extras that exist.
+
+A block or command is skipped only when an optional program or package it needs is missing
+(Graphviz's ``dot`` and the ``graphviz`` package, matplotlib).
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import importlib.util
 import io
 import math
 import re
@@ -24,7 +28,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from tests.helpers import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
 def fenced_blocks(language: str) -> list[tuple[int, str]]:
@@ -37,29 +44,26 @@ def fenced_blocks(language: str) -> list[tuple[int, str]]:
 
 
 PYTHON_BLOCKS = fenced_blocks("python")
+PYTHON_LINES = [(line + i, text) for line, code in PYTHON_BLOCKS for i, text in enumerate(code.splitlines())]
 
-# names a fragment takes from the prose: key (text in the block) -> code that defines them
-GIVEN = {
-    'primitive("tanh"': "import numpy as np\nfrom autodiff.ops import primitive\n",
-    "ad.grad(f)(x0)": (
-        "import numpy as np, autodiff as ad\n"
-        "x0 = np.array([-1.2, 1.0, 0.5])\n"
-        "v = np.array([1.0, 0.0, -2.0])\n"
-        "g = lambda x: ad.stack([x[0] * x[1], ad.sin(x[2]), x[0] ** 2])\n"
-    ),
-    "ad.draw_graph(loss, model=model)": (
-        "import numpy as np, autodiff as ad, nn\n"
-        "model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 2, rng=1))\n"
-        "loss = nn.CrossEntropyLoss()(model(np.array([[0.5, -1.0], [1.0, 2.0]])), np.array([0, 1]))\n"
-    ),
+# a line that prints (a fragment of it) -> text that both its comment and its output contain
+PRINTS = {
+    "print(x.grad)": "tensor([1.1815685 , 1.10532923, 1.02465287])",
+    "print(ad.gradients(dx.sum(), x))": "(tensor([ 6., 12., 18.]),)",
+    "print(ad.grad(ad.grad(ad.grad(ad.sin)))(0.0))": "tensor(-1.)",
+    "print(model)": "354",  # parameters: 2·16+16 + 16·16+16 + 16·2+2
+    "print(r.x, r.nit, r.path.shape)": "[1. 1.] 21 (22, 2)",
+    "print(optim.newton_raphson(": "0.739085",
+    "print(s.x, s.multipliers, s.classification)": "[5. 5.] [5.] maximum",
+    "print(popt.round(2))": "[3.  0.7]",
+    "print(ad.to_dot(loss))": "digraph autodiff {",
 }
 
-# what the comments promise, checked after the block runs in the same namespace
+# a block (a fragment of it) -> code checking what its comments state, run after it on its names
 CLAIMS = {
     "print(x.grad)": """
 t = np.tanh(np.array([1.0, 2.0, 3.0]))
 np.testing.assert_allclose(x.grad.numpy(), t + np.array([1.0, 2.0, 3.0]) * (1 - t ** 2))  # d(x tanh x)/dx
-assert "tensor([ 6., 12., 18.])" in printed  # second derivatives: 6x
 """,
     'primitive("tanh"': """
 import autodiff as ad
@@ -67,37 +71,42 @@ z = ad.tensor([-0.5, 0.3], requires_grad=True)
 tanh(z).sum().backward()
 np.testing.assert_allclose(z.grad.numpy(), 1 - np.tanh([-0.5, 0.3]) ** 2)
 """,
-    "ad.grad(f)(x0)": """
-rosen_grad = np.array([-2 * (1 - x0[0]) - 400 * x0[0] * (x0[1] - x0[0] ** 2),
-                       200 * (x0[1] - x0[0] ** 2) - 2 * (1 - x0[1]) - 400 * x0[1] * (x0[2] - x0[1] ** 2),
-                       200 * (x0[2] - x0[1] ** 2)])
-np.testing.assert_allclose(np.asarray(ad.grad(f)(x0)), rosen_grad)
-H = np.asarray(ad.hessian(f)(x0))
-np.testing.assert_allclose(np.asarray(ad.hvp(f, (x0,), (v,))), H @ v)
-assert np.asarray(ad.jacobian(g, mode="fwd")(x0)).shape == (3,) + x0.shape
-assert float(ad.grad(ad.grad(ad.grad(ad.sin)))(0.0)) == -1.0
-coefficients = ad.taylor(lambda t: ad.exp(ad.sin(t)), 0.0, 10)
-np.testing.assert_allclose(coefficients[:5], [1, 1, 0.5, 0, -1 / 8], atol=1e-14)  # e^sin t = 1 + t + t²/2 - t⁴/8 ...
-np.testing.assert_allclose(L.J, np.asarray(ad.jacobian(g)(x0)))
-assert callable(L) and callable(Q) and Q.H.shape == (3, 3) and np.isclose(float(Q.f0), float(f(x0)))
+    "ad.hvp(f, (x0,), (v,))": """
+a, b, c3 = x0
+np.testing.assert_allclose(np.asarray(df), [-2 * (1 - a) - 400 * a * (b - a ** 2),
+                                            200 * (b - a ** 2) - 2 * (1 - b) - 400 * b * (c3 - b ** 2),
+                                            200 * (c3 - b ** 2)])
+hessian = np.array([[2 - 400 * (b - a ** 2) + 800 * a ** 2, -400 * a, 0],
+                    [-400 * a, 202 - 400 * (c3 - b ** 2) + 800 * b ** 2, -400 * b],
+                    [0, -400 * b, 200]])
+np.testing.assert_allclose(np.asarray(H), hessian)
+np.testing.assert_allclose(np.asarray(Hv), hessian @ v)
+np.testing.assert_allclose(np.asarray(J), [[b, a, 0], [0, 0, np.cos(c3)]])  # shape (2, 3)
+np.testing.assert_allclose(np.asarray(c)[:5], [1, 1, 0.5, 0, -1 / 8], atol=1e-14)  # e^sin t = 1 + t + t²/2 - t⁴/8
+np.testing.assert_allclose(np.asarray(L.f0), [a * b, np.sin(c3)])
+np.testing.assert_allclose(np.asarray(L.J), np.asarray(J))
+np.testing.assert_allclose(np.asarray(Q.H), hessian)
+np.testing.assert_allclose(np.asarray(Q.g), np.asarray(df))
+assert callable(L) and callable(Q) and np.isclose(float(Q.f0), float(f(x0)))
+central = np.asarray(study.errors["central"])  # the V: large at both ends, small in between
+bottom = int(np.argmin(central))
+assert 0 < bottom < len(central) - 1 and central[bottom] < 1e-6 * min(central[0], central[-1])
 """,
     "nn.datasets.make_moons(1000": """
 assert history["loss"][-1] < history["loss"][0]
-assert "354" in repr(model)  # the parameter count: 2·16+16 + 16·16+16 + 16·2+2
 np.testing.assert_array_equal(nn.load("moons.npz")["0.weight"], model.state_dict()["0.weight"])
 """,
     "optim.minimize(rosen": """
 np.testing.assert_allclose(r.x, [1.0, 1.0], atol=1e-8)
 assert r.nit == 21 and r.path.shape == (22, 2)
 root = optim.newton_raphson(lambda x: ad.cos(x) - x, 1.0)
-assert root.success and abs(float(root.root) - 0.7390851332151607) < 1e-12
+assert root.success and abs(math.cos(float(root.root)) - float(root.root)) < 1e-12
 assert not optim.newton_raphson(lambda x: x ** 2 + 1, 1.0).success  # no real root: it cycles
-stationary = optim.lagrange(lambda v: v[0] * v[1], lambda v: v[0] + v[1] - 10, x0=[1.0, 2.0])
-np.testing.assert_allclose(stationary.x, [5.0, 5.0])
-np.testing.assert_allclose(np.ravel(stationary.multipliers), [5.0])
-assert stationary.classification == "maximum"
+np.testing.assert_allclose(s.x, [5.0, 5.0])
+np.testing.assert_allclose(np.ravel(s.multipliers), [5.0])
+assert s.classification == "maximum"
 np.testing.assert_allclose(popt, [3.0, 0.7], atol=0.01)
-fit = optim.linear_regression(x, y, sigma=0.01)
+assert pcov.shape == (2, 2) and np.all(np.linalg.eigvalsh(pcov) > 0)
 slope, intercept = np.polyfit(x, y, 1)
 assert math.isclose(fit.slope, slope) and math.isclose(fit.intercept, intercept)
 assert fit.covariance.shape == (2, 2) and fit.chi2 > 0 and math.isclose(fit.reduced_chi2, fit.chi2 / (len(x) - 2))
@@ -108,62 +117,133 @@ assert Path("network.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
 }
 
 
-def matching(key: str) -> list[int]:
-    return [i for i, (_, code) in enumerate(PYTHON_BLOCKS) if key in code]
+def lines_with(fragment: str) -> list[int]:
+    return [number for number, text in PYTHON_LINES if fragment in text]
+
+
+def blocks_with(fragment: str) -> list[int]:
+    return [i for i, (_, code) in enumerate(PYTHON_BLOCKS) if fragment in code]
+
+
+def run_block(line: int, code: str, namespace: dict) -> dict[int, str]:
+    """Run a block (README lines from ``line``) one statement at a time: README line -> what it printed."""
+    tree = ast.parse(code)
+    ast.increment_lineno(tree, line - 1)  # tracebacks name the README's own lines
+    printed: dict[int, str] = {}
+    for statement in tree.body:
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            exec(compile(ast.Module([statement], type_ignores=[]), str(README), "exec"), namespace)
+        printed[statement.lineno] = printed.get(statement.lineno, "") + out.getvalue()
+    return printed
 
 
 def test_readme_has_python_examples():
     assert len(PYTHON_BLOCKS) >= 5
 
 
-@pytest.mark.parametrize("key", sorted(set(GIVEN) | set(CLAIMS)))
-def test_every_given_and_claim_belongs_to_exactly_one_block(key):
-    assert len(matching(key)) == 1, f"README: {key!r} is in {len(matching(key))} python blocks; update this test"
+@pytest.mark.parametrize("fragment", list(PRINTS))
+def test_every_print_check_belongs_to_exactly_one_line_and_its_comment_says_it(fragment):
+    lines = [text for _, text in PYTHON_LINES if fragment in text]
+    assert len(lines) == 1, f"README: {fragment!r} is on {len(lines)} lines"
+    comment = lines[0].partition("#")[2]
+    assert PRINTS[fragment] in comment, f"README: the comment of {lines[0]!r} should show what it prints"
 
 
-@pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)),
-                         ids=[f"README.md:{line}" for line, _ in PYTHON_BLOCKS])
-def test_python_block_runs_and_keeps_its_promises(index, tmp_path, monkeypatch):
+def test_every_line_that_prints_has_its_output_checked():
+    unchecked = [(n, text) for n, text in PYTHON_LINES if "print(" in text and not any(k in text for k in PRINTS)]
+    assert not unchecked, f"README lines that print with nothing in PRINTS: {unchecked}"
+
+
+@pytest.mark.parametrize("fragment", list(CLAIMS))
+def test_every_claim_belongs_to_exactly_one_block(fragment):
+    assert len(blocks_with(fragment)) == 1, f"README: {fragment!r} is in {len(blocks_with(fragment))} python blocks"
+
+
+@pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)), ids=[f"README.md:{line}" for line, _ in PYTHON_BLOCKS])
+def test_python_block_runs_as_written_and_keeps_its_promises(index, tmp_path, monkeypatch):
     line, code = PYTHON_BLOCKS[index]
+    if "draw_graph" in code:
+        pytest.importorskip("graphviz")
     if ".render(" in code and shutil.which("dot") is None:
         pytest.skip("needs Graphviz's `dot` program")
     if "autodiff.plot" in code or "matplotlib" in code:
         pytest.importorskip("matplotlib")
     monkeypatch.chdir(tmp_path)  # blocks write files (moons.npz, network.svg)
-    namespace: dict = {"__name__": "__readme__", "np": np, "math": math, "Path": Path}
-    for key, setup in GIVEN.items():
-        if key in code:
-            exec(compile(setup, f"given for README.md:{line}", "exec"), namespace)
-    with contextlib.redirect_stdout(io.StringIO()) as out:
-        exec(compile("\n" * (line - 1) + code, str(README), "exec"), namespace)
-    namespace["printed"] = out.getvalue()
-    for key, claims in CLAIMS.items():
-        if key in code:
-            exec(compile(claims, f"claims of README.md:{line}", "exec"), namespace)
+    namespace: dict = {"__name__": "__readme__"}
+    printed = run_block(line, code, namespace)
+    for fragment, expected in PRINTS.items():
+        for number in lines_with(fragment):
+            if number in printed:
+                assert expected in printed[number], f"README.md:{number} printed {printed[number]!r}"
+    for fragment, claims in CLAIMS.items():
+        if fragment in code:
+            checks = {**namespace, "np": np, "math": math, "Path": Path}
+            exec(compile(claims, f"claims of README.md:{line}", "exec"), checks)
 
 
-CLI_LINES = [(line, command) for line, code in fenced_blocks("bash") for command in code.splitlines()
-             if command.startswith("autodiff ") and not command.startswith("autodiff demo")]
+# ----------------------------------------------------------------------------- ```bash blocks
+def shell_commands() -> list[tuple[int, list[str]]]:
+    """(README line, words) of every command in the ```bash blocks; ``a && b`` is two commands."""
+    commands = []
+    for line, code in fenced_blocks("bash"):
+        for offset, text in enumerate(code.splitlines()):
+            words: list[str] = []
+            for word in shlex.split(text, comments=True) + ["&&"]:
+                if word in ("&&", "||", ";", "|"):
+                    if words:
+                        commands.append((line + offset, words))
+                    words = []
+                else:
+                    words.append(word)
+    return commands
 
 
-def test_readme_shows_the_formula_commands():
-    assert {shlex.split(c)[1] for _, c in CLI_LINES} >= {"graph", "check", "taylor", "minimize"}
+AUTODIFF = [(n, words[1:]) for n, words in shell_commands() if words[0] == "autodiff"]
+FORMULA_COMMANDS = [(n, argv) for n, argv in AUTODIFF if argv[0] != "demo"]  # demo trains: parsed, not run
+OTHERS = [(n, words) for n, words in shell_commands() if words[0] in ("python", "pip")]
 
 
-@pytest.mark.parametrize("command", [c for _, c in CLI_LINES], ids=[f"README.md:{n}" for n, _ in CLI_LINES])
-def test_bash_formula_command_runs(command, tmp_path, monkeypatch):
-    from autodiff.cli import main
+def test_readme_shows_every_kind_of_command():
+    assert {argv[0] for _, argv in AUTODIFF} >= {"demo", "graph", "check", "taylor", "minimize"}
+    assert OTHERS
 
-    argv = shlex.split(command.split("#")[0])[1:]
+
+@pytest.mark.parametrize("argv", [argv for _, argv in AUTODIFF], ids=[f"README.md:{n}" for n, _ in AUTODIFF])
+def test_every_autodiff_command_parses(argv):
+    from autodiff.cli import build_parser
+
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        try:
+            build_parser().parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"autodiff {shlex.join(argv)}: {stderr.getvalue()}")
+
+
+@pytest.mark.parametrize("argv", [argv for _, argv in FORMULA_COMMANDS],
+                         ids=[f"README.md:{n}" for n, _ in FORMULA_COMMANDS])
+def test_formula_command_runs(argv, tmp_path):
     if "--plot" in argv:
         pytest.importorskip("matplotlib")
     if argv[0] == "graph" and shutil.which("dot") is None:
         pytest.skip("needs Graphviz's `dot` program")
-    monkeypatch.chdir(tmp_path)
-    with contextlib.redirect_stdout(io.StringIO()) as out:
-        status = main(argv)
-    assert status == 0, out.getvalue()
+    run = run_cli(argv, tmp_path)
+    assert run.status == 0, run.out + run.err
     for flag in ("-o", "--plot"):
         if flag in argv:
             written = tmp_path / argv[argv.index(flag) + 1]
             assert written.exists() and written.stat().st_size > 0
+
+
+@pytest.mark.parametrize("words", [words for _, words in OTHERS], ids=[f"README.md:{n}" for n, _ in OTHERS])
+def test_other_commands_name_scripts_modules_and_extras_that_exist(words):
+    if words[0] == "pip":  # pip install -e ".[dev]": the extra is declared
+        tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+        extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+        for word in words:
+            if word.startswith(".["):
+                assert set(word[2:-1].split(",")) <= set(extras), word
+    elif words[1] == "-m":
+        assert importlib.util.find_spec(words[2]) is not None, f"no module {words[2]}"
+    else:
+        assert (ROOT / words[1]).is_file(), f"no script {words[1]}"
