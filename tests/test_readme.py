@@ -57,6 +57,7 @@ PRINTS = {
     "print(s.x, s.multipliers, s.classification)": "[5. 5.] [5.] maximum",
     "print(popt.round(2))": "[3.  0.7]",
     "print(ad.to_dot(loss))": "digraph autodiff {",
+    'print(record.formula, "|", record.partials[0])': "np.tanh(x) | 1 - out**2",
 }
 
 # a block (a fragment of it) -> code checking what its comments state, run after it on its names
@@ -65,11 +66,13 @@ CLAIMS = {
 t = np.tanh(np.array([1.0, 2.0, 3.0]))
 np.testing.assert_allclose(x.grad.numpy(), t + np.array([1.0, 2.0, 3.0]) * (1 - t ** 2))  # d(x tanh x)/dx
 """,
-    'primitive("tanh"': """
-import autodiff as ad
+    "record = ad.tanh.op": """
+import numpy as np
 z = ad.tensor([-0.5, 0.3], requires_grad=True)
-tanh(z).sum().backward()
+ad.tanh(z).sum().backward()
 np.testing.assert_allclose(z.grad.numpy(), 1 - np.tanh([-0.5, 0.3]) ** 2)
+assert record.vjps[0](1.0, np.tanh(0.3), 0.3) == 1 - np.tanh(0.3) ** 2  # the VJP the text describes
+assert z.tanh().grad_fn is record and np.tanh(z).grad_fn is record
 """,
     "ad.hvp(f, (x0,), (v,))": """
 a, b, c3 = x0
