@@ -30,12 +30,9 @@ def _as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
 
 
 class _Mutations:
-    """A clock that ticks at every in-place change of any tensor.
-
-    A recorded tensor keeps the clock's value when it was made (``_stamp``); an in-place change sets
-    the changed tensor's ``_version`` to the new clock value. Backward can then tell, with one
-    comparison in the common case, whether anything the node saved was changed since.
-    """
+    """A clock that ticks at every in-place change of any tensor. A recorded tensor keeps its value when
+    made (``_stamp``); an in-place change sets the tensor's ``_version`` to the new value, so backward
+    tells with one comparison (the common case) whether anything a node saved has changed since."""
 
     clock = 0
 
@@ -96,13 +93,9 @@ class Tensor:
         return t
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """numpy ufuncs on Tensors run as this library's ops: ``np.exp(t)`` is ``ad.exp(t)``, and
-        ``ndarray * t`` is ``ad.multiply(ndarray, t)``, so they are recorded and differentiable.
-
-        Writing into plain arrays (``out=`` ndarrays, as ``p.data += -0.1 * p.grad`` does) works on the
-        Tensors' values and is not recorded, as in PyTorch. Anything else (a ufunc without an op here,
-        ``.reduce``, ``out=`` a Tensor) is a TypeError naming the ufunc.
-        """
+        """numpy ufuncs run as this library's ops (``np.exp(t)`` is ``ad.exp(t)``); writing into plain
+        arrays (``out=``, as ``p.data += -0.1 * p.grad`` does) works on the values, unrecorded, as in
+        PyTorch. Anything else (no op, ``.reduce``, ``out=`` a Tensor) is a TypeError naming the ufunc."""
         out = kwargs.get("out")
         if method == "__call__" and out is not None and all(type(o) is np.ndarray for o in out):
             return ufunc(*(a.data if isinstance(a, Tensor) else a for a in inputs), **kwargs)
@@ -169,10 +162,10 @@ class Tensor:
         return len(self._data)
 
     # ----------------------------------------------------------------- conversion
-    # Under a function transform, a Tensor that requires grad turned into a number or a plain array
-    # would silently lose its derivative (math.sin(x) calls float(x)): that raises instead, as in JAX.
-    # Outside transforms these conversions work, as in PyTorch.
     def _concrete(self, how: str) -> np.ndarray:
+        """The values, unless a transform is differentiating this tensor: turned into a number or a plain
+        array it would silently lose its derivative (math.sin(x) calls float(x)), so that raises, as in
+        JAX. Outside transforms these conversions work, as in PyTorch."""
         if self.requires_grad and TRANSFORMS.depth:
             raise ConcretizationError(
                 f"{how} of a Tensor that is being differentiated (inside ad.grad, ad.jacobian or another "
@@ -182,16 +175,19 @@ class Tensor:
             )
         return self._data
 
+    def _scalar(self, how: str) -> Any:
+        data = self._concrete(how)
+        if data.size != 1:
+            raise ValueError(f"{how} needs a tensor with one element, got shape {self.shape}")
+        return data.item()
+
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied); detached from the graph."""
         return self._concrete("numpy()")
 
     def item(self) -> float | int | bool | complex:
         """The value of a one-element tensor as a Python number."""
-        data = self._concrete("item()")
-        if data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return data.item()
+        return self._scalar("item()")
 
     def tolist(self) -> Any:
         return self._concrete("tolist()").tolist()
@@ -203,20 +199,18 @@ class Tensor:
         return data.copy() if copy else data
 
     def __float__(self) -> float:
-        return float(self._concrete("float()").item() if self._data.size == 1 else self.item())
+        return float(self._scalar("float()"))
 
     def __int__(self) -> int:
-        return int(self._concrete("int()").item() if self._data.size == 1 else self.item())
+        return int(self._scalar("int()"))
 
     def __complex__(self) -> complex:
-        return complex(self._concrete("complex()").item() if self._data.size == 1 else self.item())
+        return complex(self._scalar("complex()"))
 
     def __index__(self) -> int:
-        data = self._concrete("an index")
-        if data.size != 1 or data.dtype.kind not in "iub":
-            raise TypeError(f"only integer tensors with one element can be used as an index, got a tensor "
-                            f"of shape {self.shape} and dtype {self.dtype}")
-        return int(data.item())
+        if self._data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, got dtype {self.dtype}")
+        return int(self._scalar("an index"))
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -285,9 +279,6 @@ class Tensor:
         """This tensor cast to ``dtype`` (differentiable for float dtypes)."""
         return astype(self, dtype=np.dtype(dtype))
 
-    def astype(self, dtype: Any) -> Tensor:
-        return astype(self, dtype=np.dtype(dtype))
-
     def float(self) -> Tensor:
         return self.to(np.float32)
 
@@ -295,11 +286,10 @@ class Tensor:
         return self.to(np.float64)
 
     # ----------------------------------------------------------------- in-place changes
-    # Every in-place change of a tensor's values, wherever in the library it happens (these methods,
-    # ``t[...] = v``, ``t.data = ...``, optimizer steps, load_state_dict, Module.to, nn.init), ends in
-    # _changed_in_place: a graph that saved the old values then refuses a stale backward.
     def _changed_in_place(self) -> None:
-        """Tick the mutation clock and stamp this tensor with it (the one place that does)."""
+        """Tick the mutation clock and stamp this tensor with it. Every in-place change, wherever in the
+        library (these methods, ``t[...] = v``, ``t.data = ...``, optimizer steps, load_state_dict,
+        Module.to, nn.init), ends here: a graph that saved the old values then refuses a stale backward."""
         MUTATIONS.clock += 1
         self._version = MUTATIONS.clock
 
@@ -417,10 +407,7 @@ class Tensor:
     def __or__(self, other): return logical_or(self, other)
     def __invert__(self): return logical_not(self)
 
-    # ----------------------------------------------------------------- methods that are not ops
-    # (t.exp(), t.sum(axis=0), t.reshape(2, 3)... come from the op records: see the end of the file)
-    def any(self, axis=None): return Tensor._wrap(np.any(self._data, axis=axis))
-    def all(self, axis=None): return Tensor._wrap(np.all(self._data, axis=axis))
+    # (t.exp(), t.sum(axis=0), t.reshape(2, 3), t.any()... come from the op records: see the end of the file)
 
 
 _new = Tensor.__new__

@@ -214,3 +214,7 @@ argmax = nondifferentiable("argmax", np.argmax, "Index of the maximum over ``axi
                            formula="np.argmax(x, axis=axis)", method=True)
 argmin = nondifferentiable("argmin", np.argmin, "Index of the minimum over ``axis`` (integers, no grad).",
                            formula="np.argmin(x, axis=axis)", method=True)
+any = nondifferentiable("any", np.any, "Whether any entry over ``axis`` is true (boolean, no grad).",  # noqa: A001
+                        formula="np.any(x, axis=axis)", method=True)
+all = nondifferentiable("all", np.all, "Whether every entry over ``axis`` is true (boolean, no grad).",  # noqa: A001
+                        formula="np.all(x, axis=axis)", method=True)

@@ -33,7 +33,8 @@ def test_every_public_op_is_exported_at_both_levels():
 
 def test_the_nondifferentiable_ops_are_the_expected_ones():
     assert NONDIFFERENTIABLE == {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
-                                 "logical_and", "logical_or", "logical_not", "isfinite", "sign", "argmax", "argmin"}
+                                 "logical_and", "logical_or", "logical_not", "isfinite", "sign", "argmax", "argmin",
+                                 "any", "all"}
 
 
 def test_aliases_are_the_same_function():
@@ -65,7 +66,7 @@ def test_nondifferentiable_ops_never_record():
         "greater_equal": ad.greater_equal(x, y), "equal": ad.equal(x, y), "not_equal": ad.not_equal(x, y),
         "logical_and": ad.logical_and(x > 0, y > 0), "logical_or": ad.logical_or(x > 0, y > 0),
         "logical_not": ad.logical_not(x > 0), "isfinite": ad.isfinite(x), "sign": ad.sign(x),
-        "argmax": ad.argmax(x, axis=1), "argmin": ad.argmin(x),
+        "argmax": ad.argmax(x, axis=1), "argmin": ad.argmin(x), "any": ad.any(x > 2.5, axis=0), "all": ad.all(x),
     }
     assert set(results) == NONDIFFERENTIABLE
     xd, yd = x.data, y.data
@@ -74,6 +75,7 @@ def test_nondifferentiable_ops_never_record():
         "equal": xd == yd, "not_equal": xd != yd, "logical_and": (xd > 0) & (yd > 0),
         "logical_or": (xd > 0) | (yd > 0), "logical_not": ~(xd > 0), "isfinite": np.isfinite(xd),
         "sign": np.sign(xd), "argmax": np.argmax(xd, axis=1), "argmin": np.argmin(xd),
+        "any": np.any(xd > 2.5, axis=0), "all": np.all(xd),
     }
     for name, result in results.items():
         assert isinstance(result, ad.Tensor) and not result.requires_grad and result.is_leaf, name
