@@ -7,6 +7,8 @@ subscripts, strings, lambdas, comprehensions, keyword arguments, unknown functio
 large that they could only overflow...) raises ``ExpressionError`` with a caret under the offending
 part. The text is never given to ``eval``, ``exec`` or ``compile``: evaluation walks the checked
 tree and calls the engine's ops, so an expression of Tensors records a graph like any other code.
+``constant`` reads a number written as a constant expression (``"pi/6"``) through the same checks, and
+``Expression.check_domain`` names the operation that makes a formula nan or infinite at a point.
 
 >>> f = parse("x * y + sin(x)")
 >>> f.variables
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,7 +42,7 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau}
 _BINARY = {ast.Add: ops.add, ast.Sub: ops.subtract, ast.Mult: ops.multiply, ast.Div: ops.divide,
            ast.Pow: ops.power}
 _REFUSED_OPERATORS = {
-    ast.BitXor: "'^' is not a power here; write x**2",
+    ast.BitXor: "'^' is not a power here (in Python it is bitwise xor); write ** for powers",
     ast.MatMult: "matrix product '@' is not supported in expressions (variables are scalars)",
     ast.Mod: "'%' is not supported (it has no derivative at its jumps)",
     ast.FloorDiv: "'//' is not supported (it has no useful derivative); use '/'",
@@ -74,6 +77,10 @@ class ExpressionError(AutodiffError, ValueError):
         super().__init__(message)
 
 
+class DomainError(ExpressionError):
+    """The expression is nan or infinite at the given point (``Expression.check_domain``)."""
+
+
 class Expression:
     """A checked expression: call it with its variables (numbers, arrays or Tensors) to evaluate.
 
@@ -98,6 +105,10 @@ class Expression:
 
     def __call__(self, *args: Any, **values: Any) -> Any:
         """Evaluate with the variables by position (in ``variables`` order) or by name."""
+        return _evaluate(self._tree, self._environment(args, values))
+
+    def _environment(self, args: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
+        """variable -> value from positional and named values, numbers promoted to floats."""
         if len(args) > len(self.variables):
             raise ExpressionError(f"{self.text!r} has {len(self.variables)} variable(s) "
                                   f"{self.variables}, got {len(args)} positional values")
@@ -117,7 +128,42 @@ class Expression:
         for name, value in env.items():
             if not isinstance(value, Tensor):  # numbers as floats: numpy refuses 2 ** -1 in integers
                 env[name] = np.asarray(value, dtype=np.result_type(np.asarray(value).dtype, np.float64))
-        return _evaluate(self._tree, env)
+        return env
+
+    def check_domain(self, *args: Any, **values: Any) -> None:
+        """Raise ``DomainError`` if the expression is nan or infinite at this point (scalar values).
+
+        The error names the first operation whose operands are finite but whose value is not, with
+        those operand values, and draws a caret under it in the formula.
+
+        >>> parse("sqrt(x) + log(x - 1)").check_domain(x=0.5)
+        Traceback (most recent call last):
+        ...
+        autodiff.expr.DomainError: undefined at x=0.5: log(-0.5) = nan (outside the domain of log)
+            sqrt(x) + log(x - 1)
+                      ^^^^^^^^^^
+        """
+        env = self._environment(args, values)
+        env = {name: np.float64(getattr(value, "data", value)) for name, value in env.items()}
+        where = ", ".join(f"{name}={_short(value)}" for name, value in env.items())
+
+        def watch(node: ast.expr, operands: list[Any], value: Any) -> None:
+            if np.isfinite(value) or not all(np.isfinite(a) for a in operands):
+                return
+            if isinstance(node, ast.Call):
+                name = node.func.id  # type: ignore[attr-defined]
+                shown = f"{name}({', '.join(_short(a) for a in operands)})"
+                hint = f" (outside the domain of {name})" if np.isnan(value) else ""
+            else:
+                symbol = _op_symbol(node.op)  # type: ignore[attr-defined]
+                shown = symbol.join(f"({_short(a)})" if a < 0 else _short(a) for a in operands)
+                hint = ""
+            kind = "undefined" if np.isnan(value) else "infinite"
+            raise DomainError(f"{kind}{' at ' + where if where else ''}: {shown} = {_short(value)}{hint}",
+                              self.text, *_Checker(self.text).span(node))
+
+        with np.errstate(all="ignore"):
+            _evaluate(self._tree, env, watch)
 
     def on_vector(self, x: Any) -> Any:
         """Evaluate with one vector holding the variables in ``variables`` order (for grad/minimize)."""
@@ -148,12 +194,40 @@ def parse(text: str) -> Expression:
         module = ast.parse(text, mode="eval")
     except SyntaxError as error:
         start = error.offset - 1 if error.offset and error.lineno == 1 else len(text)
-        raise ExpressionError(f"not a valid expression: {error.msg}", text, _clamp(start, text)) from None
+        raise ExpressionError(f"not a valid expression: {error.msg}{_syntax_hint(text, error.msg)}", text,
+                              _clamp(start, text)) from None
     except (ValueError, RecursionError, MemoryError) as error:
         raise ExpressionError(f"not a valid expression: {error}") from None
     checker = _Checker(text)
     checker.check(module.body, 0)
     return Expression(text, module.body, tuple(checker.variables))
+
+
+def constant(text: str) -> float:
+    """The value of a constant expression such as ``"pi/6"``, through the checks of ``parse``.
+
+    Raises ``ExpressionError`` if the text uses variables, and ``DomainError`` if its value is not a
+    finite number. Like every expression it is never ``eval``'d.
+
+    >>> constant("pi/6") == math.pi / 6, constant("-2.5e-3"), constant("2**-2 + exp(0)")
+    (True, -0.0025, 1.25)
+    """
+    expression = parse(text)
+    if expression.variables:
+        raise ExpressionError(f"expected a number or a constant expression such as pi/6, got {text!r}, which "
+                              f"uses {', '.join(expression.variables)}")
+    expression.check_domain()
+    value = float(expression())
+    if not math.isfinite(value):
+        raise DomainError(f"{text!r} is {value}; expected a finite number")
+    return value
+
+
+def _syntax_hint(text: str, message: str) -> str:
+    """A suggestion for the mistakes people bring from paper: 2x, x y, sin x."""
+    if "decimal literal" in message or re.search(r"[\w.)]\s+[\w(]", text):
+        return "; write * between factors and call functions with parentheses, as in 2*x or sin(x)"
+    return ""
 
 
 def _clamp(position: int | None, text: str) -> int | None:
@@ -169,9 +243,22 @@ class _Checker:
         self._utf8 = text.encode("utf-8")
 
     def fail(self, reason: str, node: ast.AST) -> ExpressionError:
-        start = self._column(getattr(node, "col_offset", None))
-        end = self._column(getattr(node, "end_col_offset", None))
-        return ExpressionError(reason, self.text, start, end)
+        return ExpressionError(reason, self.text, *self.span(node))
+
+    def span(self, node: ast.AST) -> tuple[int | None, int | None]:
+        """Where node sits in the text, in characters (start, end)."""
+        return self._column(getattr(node, "col_offset", None)), self._column(getattr(node, "end_col_offset", None))
+
+    def _operator_error(self, reason: str, node: ast.BinOp, symbol: str) -> ExpressionError:
+        """The error with its caret under the operator itself (found between the two operands)."""
+        left_end = self._column(node.left.end_col_offset)
+        right_start = self._column(node.right.col_offset)
+        if left_end is None or right_start is None:
+            return self.fail(reason, node)
+        found = self.text.find(symbol, left_end, right_start)
+        if found < 0:
+            return self.fail(reason, node)
+        return ExpressionError(reason, self.text, found, found + len(symbol))
 
     def _column(self, byte_offset: int | None) -> int | None:
         """ast counts UTF-8 bytes; the caret counts characters."""
@@ -229,8 +316,11 @@ class _Checker:
 
     def _binary(self, node: ast.BinOp, depth: int) -> float | None:
         if type(node.op) not in _BINARY:
-            reason = _REFUSED_OPERATORS.get(type(node.op), f"operator {_op_symbol(node.op)!r} is not allowed")
-            raise self.fail(reason + "; allowed operators are + - * / **", node)
+            symbol = _op_symbol(node.op)
+            reason = _REFUSED_OPERATORS.get(type(node.op), f"operator {symbol!r} is not allowed")
+            if isinstance(node.op, ast.BitXor):  # the habit of other notations: show the formula with **
+                reason += f", as in {self.text.replace('^', '**') if len(self.text) <= 60 else 'x**2'}"
+            raise self._operator_error(reason + "; allowed operators are + - * / **", node, symbol)
         left = self.check(node.left, depth + 1)
         right = self.check(node.right, depth + 1)
         if isinstance(node.op, ast.Pow) and right is not None and not abs(right) <= MAX_EXPONENT:
@@ -243,7 +333,8 @@ class _Checker:
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute):
                 raise self.fail("not allowed in an expression: attribute access", node.func)
-            raise self.fail("only named functions can be called, as in sin(x)", node.func)
+            multiply = "; to multiply, write *, as in 2*(x + 1)" if isinstance(node.func, ast.Constant) else ""
+            raise self.fail("only named functions can be called, as in sin(x)" + multiply, node.func)
         name = node.func.id
         if name not in FUNCTIONS:
             raise self.fail(f"unknown function {name!r}; known functions: {', '.join(sorted(FUNCTIONS))}",
@@ -275,23 +366,37 @@ def _fold(op: type, left: float, right: float) -> float | None:
 
 
 def _op_symbol(op: ast.AST) -> str:
-    symbols = {ast.Invert: "~", ast.Not: "not", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<",
-               ast.RShift: ">>", ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@"}
+    symbols = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Invert: "~",
+               ast.Not: "not", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>",
+               ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@"}
     return symbols.get(type(op), type(op).__name__)
 
 
-def _evaluate(node: ast.expr, env: Mapping[str, Any]) -> Any:
-    """Evaluate a checked tree with engine ops (the checker guarantees only these node types)."""
+def _evaluate(node: ast.expr, env: Mapping[str, Any],
+              watch: Callable[[ast.expr, list[Any], Any], None] | None = None) -> Any:
+    """Evaluate a checked tree with engine ops (the checker guarantees only these node types).
+
+    ``watch(node, operands, value)``, if given, sees every operation as it is computed.
+    """
     if isinstance(node, ast.Constant):
         return np.float64(node.value)
     if isinstance(node, ast.Name):
         return np.float64(CONSTANTS[node.id]) if node.id in CONSTANTS else env[node.id]
     if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, env)
+        operand = _evaluate(node.operand, env, watch)
         return ops.negative(operand) if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
-    if isinstance(node, ast.Call):
-        function = FUNCTIONS[node.func.id][0]  # type: ignore[attr-defined]
-        return function(*[_evaluate(a, env) for a in node.args])
-    raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
+        operands = [_evaluate(node.left, env, watch), _evaluate(node.right, env, watch)]
+        value = _BINARY[type(node.op)](*operands)
+    elif isinstance(node, ast.Call):
+        operands = [_evaluate(a, env, watch) for a in node.args]
+        value = FUNCTIONS[node.func.id][0](*operands)  # type: ignore[attr-defined]
+    else:
+        raise AssertionError(f"unchecked node {type(node).__name__}")  # pragma: no cover
+    if watch is not None:
+        watch(node, operands, value)
+    return value
+
+
+def _short(value: Any) -> str:
+    return f"{float(value) + 0.0:.6g}"  # + 0.0 turns -0.0 into 0

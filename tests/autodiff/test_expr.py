@@ -1,6 +1,7 @@
 """The safe expression parser: whitelisted formulas run through the engine, all else is refused."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autodiff as ad
-from autodiff.expr import MAX_DEPTH, ExpressionError, parse
+from autodiff.expr import MAX_DEPTH, DomainError, ExpressionError, constant, parse
 
 # (expression, a fragment the message must contain, the text the caret must sit under or None)
 HOSTILE = [
@@ -42,11 +43,13 @@ HOSTILE = [
     ("sin", "is a function", "sin"),
     ("sin + 1", "is a function", "sin"),
     ("(x := 1)", "assignments", "x := 1"),
-    ("x ^ 2", "write x**2", "x ^ 2"),
-    ("x @ y", "'@'", "x @ y"),
-    ("x % 2", "'%'", "x % 2"),
-    ("x // 2", "'//'", "x // 2"),
-    ("x << 2", "'<<'", "x << 2"),
+    ("x ^ 2", "write ** for powers, as in x ** 2", "^"),  # the caret under the operator, not the formula
+    ("sin(x)^2 + y", "as in sin(x)**2 + y", "^"),
+    ("(x + 1)^2", "as in (x + 1)**2", "^"),
+    ("x @ y", "'@'", "@"),
+    ("x % 2", "'%'", "%"),
+    ("x // 2", "'//'", "//"),
+    ("x << 2", "'<<'", "<<"),
     ("_x + 1", "'_'", "_x"),
     ("__builtins__", "'_'", "__builtins__"),
     ("True", "not a number", "True"),
@@ -155,6 +158,49 @@ def test_caret_counts_characters_not_utf8_bytes():
     with pytest.raises(ExpressionError) as info:
         parse("é + ô.real")
     assert info.value.text[info.value.start:info.value.end] == "ô.real"
+
+
+@pytest.mark.parametrize("text", ["2x", "2 x", "x y", "sin x", "3(x + 1)"])
+def test_products_written_as_on_paper_get_a_hint(text):
+    with pytest.raises(ExpressionError, match=r"write \*"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text, value", [("pi/6", math.pi / 6), ("-2.5e-3", -0.0025), ("2**-2 + exp(0)", 1.25),
+                                         ("maximum(1, 2)", 2.0), ("tau", math.tau)])
+def test_constant_reads_numbers_and_constant_expressions(text, value):
+    assert constant(text) == pytest.approx(value, rel=1e-15)
+
+
+@pytest.mark.parametrize("text, error, fragment", [
+    ("x + 1", ExpressionError, "uses x"),
+    ("inf", ExpressionError, "uses inf"),
+    ("__import__('os')", ExpressionError, "unknown function '__import__'"),
+    ("1/0", DomainError, "1/0 = inf"),
+    ("log(-1)", DomainError, "log(-1) = nan"),
+    ("1e400", DomainError, "expected a finite number"),
+])
+def test_constant_refuses_variables_code_and_non_finite_values(text, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        constant(text)
+
+
+@pytest.mark.parametrize("text, point, message, under", [
+    ("log(x)", {"x": -1.0}, "undefined at x=-1: log(-1) = nan (outside the domain of log)", "log(x)"),
+    ("y + 1/x", {"y": 2.0, "x": 0.0}, "infinite at y=2, x=0: 1/0 = inf", "1/x"),
+    ("x**0.5 + 1", {"x": -4.0}, "undefined at x=-4: (-4)**0.5 = nan", "x**0.5"),
+    ("sqrt(log(x))", {"x": 0.5}, "sqrt(-0.693147) = nan", "sqrt(log(x))"),
+    ("exp(x) - exp(x)", {"x": 1000.0}, "infinite at x=1000: exp(1000) = inf", "exp(x)"),  # the first, left one
+])
+def test_check_domain_names_the_operation_its_values_and_points_at_it(text, point, message, under):
+    with pytest.raises(DomainError) as info:
+        parse(text).check_domain(**point)
+    assert message in str(info.value)
+    assert info.value.text[info.value.start:info.value.end] == under
+
+
+def test_check_domain_passes_where_the_formula_is_finite_and_takes_tensors():
+    assert parse("log(x) + sqrt(y)").check_domain(ad.tensor(2.0), y=0.0) is None
 
 
 ALPHABET = "xyz0123456789.+-*/()^%@,= _'\"[]:eijlnoprst\\"
