@@ -190,6 +190,7 @@ def parse(text: str) -> Expression:
     if bad is not None:
         raise ExpressionError(f"expression must be one line of printable characters; character {bad} "
                               f"is {text[bad]!r}")
+    text = text.strip()  # Python's parser takes a leading space for an indented block
     try:
         module = ast.parse(text, mode="eval")
     except SyntaxError as error:
@@ -214,8 +215,9 @@ def constant(text: str) -> float:
     """
     expression = parse(text)
     if expression.variables:
-        raise ExpressionError(f"expected a number or a constant expression such as pi/6, got {text!r}, which "
-                              f"uses {', '.join(expression.variables)}")
+        names = expression.variables
+        verb = "is not a known constant" if len(names) == 1 else "are not known constants"
+        raise ExpressionError(f"{', '.join(names)} {verb} (the constants are {', '.join(CONSTANTS)})")
     expression.check_domain()
     value = float(expression())
     if not math.isfinite(value):
