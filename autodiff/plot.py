@@ -6,6 +6,11 @@ plots are drawn on a bare ``matplotlib.figure.Figure`` (the Agg canvas, no pyplo
 open windows or change the backend of a notebook. Every function returns the Figure and, given
 ``path``, also writes it (the format comes from the suffix: .png, .svg, .pdf).
 
+The plots take numbers, not nn's or optim's objects: a training history is a mapping of lists (what
+``nn.fit`` returns), a fit is arrays and a model function, a path is an array of iterates. So they
+live with autodiff's other pictures and need neither nn nor optim, which autodiff must not import;
+the code that trains or fits (``optim/demo.py``, the examples) passes its numbers here.
+
 >>> import numpy as np
 >>> fig = loss_curve({"loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.8, 0.9]})
 >>> [ax.get_xlabel() for ax in fig.axes]
@@ -20,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+FORMATS = ("png", "svg", "pdf", "jpg", "jpeg")  # the suffixes the command line accepts for plots
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 

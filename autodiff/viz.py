@@ -2,10 +2,11 @@
 
 Each tensor is a box (its name, shape, value when small, gradient when known) and each op that made a
 tensor is an ellipse between its inputs and its output. Inputs that require grad are blue, parameters
-gold, constants grey, the output has a thick border. Given ``model=`` (an ``nn.Module``), the
-parameters and the ops that use them sit in one labelled box per layer, so a network's graph reads
-like its architecture. Building the picture needs only the ``graphviz`` Python package; rendering it
-(``.render()``, ``.pipe()``, display in Jupyter) needs Graphviz's ``dot`` program.
+gold, constants grey, the output has a thick border. Given ``model=`` (an ``nn.Module``, or a
+mapping of group names to tensors), the parameters and the ops that use them sit in one labelled box
+per layer, so a network's graph reads like its architecture. Building the picture needs only the
+``graphviz`` Python package; rendering it (``.render()``, ``.pipe()``, display in Jupyter) needs
+Graphviz's ``dot`` program.
 
 A backward pass without ``retain_graph=True`` releases each node's inputs to free memory; such a graph
 is drawn as far as it is still known, with a note saying how to keep it.
@@ -20,7 +21,7 @@ is drawn as far as it is still known, with a note saying how to keep it.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import numpy as np
 from .tensor import Tensor
 
 DEFAULT_MAX_NODES = 120
+GRAPH_FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "dot", "gv")  # suffixes save_graph writes (dot, gv: text)
 SMALL = 6  # arrays with at most this many entries show their values; larger ones show their range
 
 _STYLE = {  # fill colours by kind of node
@@ -82,7 +84,8 @@ def draw_graph(root: Tensor | Sequence[Tensor], show_values: bool = True, show_g
         max_nodes: draw at most this many tensors, those nearest the output; the rest are summed
             up in one "... more" node.
         model: an ``nn.Module`` (anything with ``named_parameters()``): its parameters are named by
-            their dotted names and grouped, with the ops that use them, in one box per layer.
+            their dotted names and grouped, with the ops that use them, in one box per layer. Or a
+            mapping: ``{"encoder": [W, b], ...}`` (one box per key) or ``{"0.weight": W, ...}``.
         title: a caption under the picture.
 
     >>> import autodiff as ad
@@ -200,11 +203,12 @@ def save_graph(graph: graphviz.Digraph, path: str | Path) -> Path:
     """
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
+    if suffix not in GRAPH_FORMATS:
+        raise ValueError(f"cannot tell the picture format from {path.name!r}; use "
+                         + ", ".join("." + f for f in GRAPH_FORMATS))
     if suffix in ("dot", "gv"):
         path.write_text(graph.source, encoding="utf-8")
         return path
-    if suffix not in ("svg", "png", "pdf", "jpg", "jpeg"):
-        raise ValueError(f"cannot tell the picture format from {path.name!r}; use .svg, .png, .pdf or .dot")
     picture = graph if isinstance(graph, GraphPicture) else GraphPicture(body=graph.body)
     path.write_bytes(picture.pipe(format=suffix))
     return path
@@ -273,22 +277,50 @@ def _topological(kept: list[Tensor], kept_ids: set[int]) -> list[Tensor]:
 
 
 def _module_table(model: Any) -> tuple[dict[int, tuple[str, str]], dict[str, str]]:
-    """id(parameter) -> (its layer's dotted path, its dotted name); and a label for every layer."""
+    """id(parameter) -> (its group's path, its name); and a label for every group.
+
+    ``model`` is anything with ``named_parameters()`` (an ``nn.Module``: the groups are its layers,
+    labelled from ``named_modules()`` and ``extra_repr()`` when it has them), or a mapping whose
+    values are tensors (dotted names, grouped by prefix as ``named_parameters`` would be) or
+    lists of tensors (a group each). No class of nn is needed: autodiff imports no nn.
+    """
     if model is None:
         return {}, {}
-    if not hasattr(model, "named_parameters"):
-        raise TypeError(f"model must be an nn.Module (with named_parameters()), got {type(model).__name__}")
-    modules = dict(model.named_modules()) if hasattr(model, "named_modules") else {"": model}
+    named = _named_tensors(model)
+    modules = dict(model.named_modules()) if hasattr(model, "named_modules") else {}
     owners: dict[int, tuple[str, str]] = {}
-    for qualified, parameter in model.named_parameters():
-        owners.setdefault(id(parameter), (qualified.rpartition(".")[0], qualified))
+    for group, qualified, tensor in named:
+        owners.setdefault(id(tensor), (group, qualified))
     labels = {}
     for path in {path for path, _ in owners.values()}:
         module = modules.get(path)
-        kind = type(module).__name__ if module is not None else "module"
+        if module is None:
+            labels[path] = path
+            continue
         settings = module.extra_repr() if hasattr(module, "extra_repr") else ""
-        labels[path] = f"{path + ': ' if path else ''}{kind}({settings})"
+        labels[path] = f"{path + ': ' if path else ''}{type(module).__name__}({settings})"
     return owners, labels
+
+
+def _named_tensors(model: Any) -> list[tuple[str, str, Tensor]]:
+    """(group, name, tensor) for every parameter of ``model`` (see ``_module_table``)."""
+    if hasattr(model, "named_parameters"):
+        pairs: Iterable[tuple[str, Any]] = model.named_parameters()
+    elif isinstance(model, Mapping):
+        pairs = model.items()
+    else:
+        raise TypeError("model must have named_parameters() (an nn.Module) or map names to tensors or lists of "
+                        f"tensors, got {type(model).__name__}")
+    named = []
+    for key, value in pairs:
+        if isinstance(value, Tensor):
+            named.append((key.rpartition(".")[0], key, value))
+            continue
+        group = list(value) if isinstance(value, Iterable) else [value]
+        if not all(isinstance(t, Tensor) for t in group):
+            raise TypeError(f"model[{key!r}] must be a Tensor or a list of Tensors, got {type(value).__name__}")
+        named.extend((key, t.name or f"{key}[{i}]", t) for i, t in enumerate(group))
+    return named
 
 
 # ----------------------------------------------------------------------------- labels
