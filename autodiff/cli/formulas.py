@@ -1,22 +1,48 @@
-"""The commands on formulas typed on the command line: graph, check, taylor, minimize."""
+"""autodiff's own commands, on formulas typed on the command line: graph, check, taylor.
+
+They need only the engine. ``minimize`` and ``demo`` need optim and nn, so they live in optim
+(``optim/commands.py``) and register themselves by entry point (see ``registry``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 import numpy as np
 
 import autodiff as ad
 
+from ..expr import Expression
 from ..viz import draw_graph, retain_grads
-from .common import UsageError, number, parse_expression, parse_point, plot_module, table, write_graph
+from .common import (
+    UsageError,
+    add_formula_arguments,
+    graph_file,
+    number,
+    parse_expression,
+    plot_file,
+    plot_module,
+    positive_float,
+    read_formula,
+    read_point,
+    table,
+    write_graph,
+    writing,
+)
+from .registry import Command
 
 
-def cmd_graph(args: argparse.Namespace) -> int:
-    expression = parse_expression(args.expression)
-    point = parse_point(args.at, expression, "--at")
+# ----------------------------------------------------------------------------- graph
+def _graph_arguments(parser: argparse.ArgumentParser) -> None:
+    add_formula_arguments(parser)
+    parser.add_argument("-o", "--output", type=graph_file,
+                        help="picture to write (.svg, .png, .pdf, .jpg) or .dot text")
+    parser.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction")
+
+
+def _graph(args: argparse.Namespace) -> int:
+    expression, point = read_formula(args.expression, args.at)
     inputs = [ad.tensor(value, requires_grad=True, name=name)
               for name, value in zip(expression.variables, point, strict=True)]
     out = expression(*inputs)
@@ -34,56 +60,88 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if args.output is None:
         print(graph.source)
     else:
-        written = write_graph(graph, Path(args.output))
-        print(f"wrote {written}")
+        print(f"wrote {write_graph(graph, args.output)}")
     return 0
 
 
+graph = Command(
+    help="draw the computation graph of a formula",
+    description="Evaluate a formula at a point, backpropagate, and draw the graph with values and gradients "
+                "(DOT text to stdout, or a picture with -o).",
+    add_arguments=_graph_arguments, run=_graph)
+
+
 # ----------------------------------------------------------------------------- check
-def cmd_check(args: argparse.Namespace) -> int:
-    with np.errstate(all="ignore"):  # a formula outside its domain shows nan in the table, not warnings
-        return _check(args)
+HESSIAN_SLACK = 100.0  # second differences lose about two more digits than first differences
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    add_formula_arguments(parser)
+    parser.add_argument("--hessian", action="store_true", help="also compare second derivatives")
+    parser.add_argument("--method", choices=["central", "forward", "backward", "richardson"],
+                        default="central", help="finite-difference formula for the gradient")
+    parser.add_argument("--plot", type=plot_file, help="picture of the finite-difference error against the step size")
+    parser.add_argument("--tolerance", "--tol", type=positive_float, default=1e-5,
+                        help=f"largest accepted error of first derivatives (default 1e-5; second derivatives "
+                             f"get {HESSIAN_SLACK:g} times it)")
+
+
+def _compare(name: str, automatic: float, numerical: float, tolerance: float) -> tuple[list[str], float, str]:
+    """A table row; how far the entry is past its tolerance (> 1: a mismatch); what its error is.
+
+    An entry's error is the smaller of its abs and rel errors. Both are columns of the table, so the
+    summary names the column its number comes from.
+    """
+    error = abs(automatic - numerical)
+    relative = error / max(abs(automatic), abs(numerical), 1e-300) if error else 0.0
+    row = [name, number(automatic), number(numerical), f"{error:.2e}", f"{relative:.2e}"]
+    if not np.isfinite(error):
+        return row, math.inf, f"{name} is not finite (automatic {automatic:g}, finite differences {numerical:g})"
+    column, smaller = ("abs error", error) if error <= relative else ("rel error", relative)
+    return row, smaller / tolerance, f"worst entry {name}, {column} {smaller:.2e} (tolerance {tolerance:g})"
 
 
 def _check(args: argparse.Namespace) -> int:
-    expression = parse_expression(args.expression)
-    point = parse_point(args.at, expression, "--at")
+    expression, point = read_formula(args.expression, args.at)
     f = expression.on_vector
+    names = expression.variables
     ad_grad = ad.grad(f)(point).data
     fd_grad = ad.numerical_grad(f, point, method=args.method)
-    rows, worst = [], 0.0
-    for name, a, n in zip(expression.variables, ad_grad, fd_grad, strict=True):
-        error = abs(a - n)
-        relative = error / max(abs(a), abs(n), 1e-300) if error else 0.0
-        worst = max(worst, min(error, relative) if np.isfinite(error) else math.inf)
-        rows.append([f"df/d{name}", number(a), number(n), f"{error:.2e}", f"{relative:.2e}"])
-    print(f"f = {args.expression} at " + ", ".join(f"{n}={v:g}" for n, v in zip(expression.variables, point,
-                                                                                   strict=True)))
+    compared = [_compare(f"df/d{n}", a, d, args.tolerance) for n, a, d in zip(names, ad_grad, fd_grad, strict=True)]
+    print(f"f = {args.expression} at " + ", ".join(f"{n}={v:g}" for n, v in zip(names, point, strict=True)))
     print(f"value {number(float(f(ad.tensor(point)).item())).strip()}\n")
-    print(table(["", "automatic", f"finite diff. ({args.method})", "abs error", "rel error"], rows))
+    print(table(["", "automatic", f"finite diff. ({args.method})", "abs error", "rel error"],
+                [row for row, _, _ in compared]))
     if args.hessian:
         ad_hess = ad.hessian(f)(point).data
         fd_hess = ad.numerical_hessian(f, point)
-        hrows = []
-        for i, ni in enumerate(expression.variables):
-            for j, nj in enumerate(expression.variables[i:], start=i):
-                error = abs(ad_hess[i, j] - fd_hess[i, j])
-                relative = error / max(abs(ad_hess[i, j]), abs(fd_hess[i, j]), 1e-300) if error else 0.0
-                worst = max(worst, min(error / 1e2, relative) if np.isfinite(error) else math.inf)
-                hrows.append([f"d2f/d{ni}d{nj}", number(ad_hess[i, j]), number(fd_hess[i, j]),
-                              f"{error:.2e}", f"{relative:.2e}"])
+        second = [_compare(f"d2f/d{ni}d{nj}", ad_hess[i, j], fd_hess[i, j], args.tolerance * HESSIAN_SLACK)
+                  for i, ni in enumerate(names) for j, nj in enumerate(names[i:], start=i)]
         print()
-        print(table(["", "automatic", "finite diff. (2nd order)", "abs error", "rel error"], hrows))
+        print(table(["", "automatic", "finite diff. (2nd order)", "abs error", "rel error"],
+                    [row for row, _, _ in second]))
+        compared += second
     if args.plot:
         plot = plot_module()
         study = ad.step_size_study(f, point)
-        plot.step_size_errors(study.steps, study.errors, args.plot,
-                              title=f"Finite-difference error against step: {args.expression}")
+        with writing(args.plot):
+            plot.step_size_errors(study.steps, study.errors, args.plot,
+                                  title=f"Finite-difference error against step: {args.expression}")
         print(f"\nwrote {args.plot}")
-    agree = worst <= args.tolerance
-    print(f"\n{'OK' if agree else 'MISMATCH'}: largest error {worst:.2e} (min of abs and rel; tolerance "
-          f"{args.tolerance:g})")
+    _, ratio, worst = max(compared, key=lambda entry: entry[1])  # the entry furthest past its tolerance
+    agree = ratio <= 1.0
+    print(f"\n{'OK' if agree else 'MISMATCH'}: {worst}")
+    print("(an entry's error is the smaller of its abs and rel errors"
+          + (f"; second derivatives are allowed {HESSIAN_SLACK:g} times --tolerance, as their finite differences "
+             "lose more digits)" if args.hessian else ")"))
     return 0 if agree else 1
+
+
+check = Command(
+    help="compare AD with finite differences",
+    description="The gradient (and with --hessian the Hessian) by automatic differentiation next to finite "
+                "differences, as a table of errors. Exit status 1 when they disagree.",
+    add_arguments=_check_arguments, run=_check)
 
 
 # ----------------------------------------------------------------------------- taylor
@@ -100,16 +158,22 @@ def _polynomial_text(coefficients: np.ndarray, shift: str) -> str:
     return text or "0"
 
 
-def cmd_taylor(args: argparse.Namespace) -> int:
-    expression = parse_expression(args.expression)
-    if len(expression.variables) != 1:
-        raise UsageError(f"taylor needs a function of one variable; {args.expression!r} has "
-                         f"{', '.join(expression.variables)}")
-    if not 0 <= args.order <= 30:
-        raise UsageError(f"--order must be between 0 and 30, got {args.order}")
-    (x0,) = parse_point(args.at, expression, "--at")
+def _taylor_arguments(parser: argparse.ArgumentParser) -> None:
+    add_formula_arguments(parser, "expansion point, e.g. x=0 (or x=pi/4)")
+    parser.add_argument("--order", type=int, default=5, help="highest order (default 5)")
+    parser.add_argument("--plot", type=plot_file, help="picture to write (.png, .svg, .pdf)")
+    parser.add_argument("--width", type=positive_float, default=3.0,
+                        help="plot x0 - width .. x0 + width (default 3)")
+
+
+def _taylor(args: argparse.Namespace) -> int:
+    expression, (x0,) = _one_variable(args)
     name = expression.variables[0]
     coefficients = np.asarray(ad.taylor(expression, x0, args.order), dtype=float)
+    infinite = next((k for k, c in enumerate(coefficients) if not np.isfinite(c)), None)
+    if infinite is not None:
+        raise UsageError(f"{expression.text} has no Taylor series about {name} = {x0:g}: its derivative of order "
+                         f"{infinite} is {coefficients[infinite] * math.factorial(infinite):g} there")
     rows = [[str(k), number(c * math.factorial(k)), number(c)] for k, c in enumerate(coefficients)]
     print(f"Taylor series of {args.expression} about {name} = {x0:g}\n")
     print(table(["k", f"f^(k)({x0:g})", "coefficient f^(k)/k!"], rows))
@@ -121,51 +185,30 @@ def cmd_taylor(args: argparse.Namespace) -> int:
         polynomials = {k: (lambda xs, k=k: np.polynomial.polynomial.polyval(np.asarray(xs) - x0,
                                                                              coefficients[: k + 1]))
                        for k in orders}
-        plot.taylor_plot(lambda xs: expression(xs), x0, polynomials, args.plot,
-                         xlim=(x0 - args.width, x0 + args.width),
-                         title=f"Taylor polynomials of {args.expression} about {name} = {x0:g}",
-                         label=f"f({name}) = {args.expression}")
+        with writing(args.plot):
+            plot.taylor_plot(lambda xs: expression(xs), x0, polynomials, args.plot,
+                             xlim=(x0 - args.width, x0 + args.width),
+                             title=f"Taylor polynomials of {args.expression} about {name} = {x0:g}",
+                             label=f"f({name}) = {args.expression}")
         print(f"wrote {args.plot}")
     return 0
 
 
-# ----------------------------------------------------------------------------- minimize
-def cmd_minimize(args: argparse.Namespace) -> int:
-    import optim  # optim builds on autodiff, so the command imports it only when used
-
+def _one_variable(args: argparse.Namespace) -> tuple[Expression, np.ndarray]:
+    """The formula of one variable and its expansion point."""
     expression = parse_expression(args.expression)
-    start = parse_point(args.start, expression, "--from")
-    if args.plot and len(expression.variables) > 2:
-        raise UsageError("--plot draws functions of one or two variables; this one has "
-                         f"{len(expression.variables)}")
-    if args.lr is not None and args.method not in ("gd", "momentum"):
-        raise UsageError(f"--lr sets the step of gd and momentum; {args.method} chooses its own steps")
-    options = {} if args.lr is None else {"lr": args.lr}
-    with np.errstate(all="ignore"):
-        result = optim.minimize(expression.on_vector, start, method=args.method, tol=args.tol,
-                                maxiter=args.maxiter, **options)
-    path = np.asarray(result.path, dtype=float).reshape(len(result.path), -1)
-    names = expression.variables
-    rows = []
-    shown = list(range(len(path))) if len(path) <= 12 else [*range(8), *range(len(path) - 3, len(path))]
-    for i in shown:
-        value = float(np.asarray(expression.on_vector(path[i])))
-        rows.append([str(i), *(number(v) for v in path[i]), number(value)])
-        if i == 7 and len(path) > 12:
-            rows.append(["...", *([""] * len(names)), ""])
-    where = ", ".join(f"{n}={v:g}" for n, v in zip(names, start, strict=True))
-    print(f"minimize {args.expression} from {where} with {args.method}\n")
-    print(table(["iter", *names, "f"], rows))
-    print(f"\n{'converged' if result.success else 'did not converge'}: {result.message}")
-    print("x* = " + ", ".join(f"{n}={v:.10g}" for n, v in zip(names, np.ravel(result.x), strict=True))
-          + f"   f(x*) = {float(result.fun):.10g}   iterations {result.nit}")
-    if args.plot:
-        plot = plot_module()
-        if len(names) == 2:
-            plot.contour_paths(expression.on_vector, {args.method: path}, args.plot, names=names,
-                               title=f"{args.method} on {args.expression}")
-        else:
-            plot.line_path(lambda xs: expression(xs), {args.method: path[:, 0]}, args.plot, name=names[0],
-                           title=f"{args.method} on {args.expression}")
-        print(f"wrote {args.plot}")
-    return 0 if result.success else 1
+    if len(expression.variables) != 1:
+        raise UsageError(f"taylor needs a function of one variable; {args.expression!r} has "
+                         f"{', '.join(expression.variables)}")
+    if not 0 <= args.order <= 30:
+        raise UsageError(f"--order must be between 0 and 30, got {args.order}")
+    return expression, read_point(args.at, expression)
+
+
+taylor = Command(
+    help="Taylor coefficients of a one-variable formula",
+    description="Taylor coefficients f^(k)(x0)/k! by automatic differentiation, and with --plot the function "
+                "against its Taylor polynomials.",
+    add_arguments=_taylor_arguments, run=_taylor)
+
+BUILTIN = {"graph": graph, "check": check, "taylor": taylor}

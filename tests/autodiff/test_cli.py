@@ -1,8 +1,10 @@
 """The `autodiff` command: graph, check, taylor, minimize (in-process), usage errors, demo without dot."""
 
 import math
+import re
 import shutil
 import subprocess
+import warnings
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -174,3 +176,147 @@ def test_without_matplotlib_plots_are_refused_with_how_to_install(capsys, tmp_pa
         main(["taylor", "exp(x)", "--at", "x=0", "--plot", str(tmp_path / "t.png")])
     assert info.value.code == 2
     assert "pip install" in capsys.readouterr().err and not (tmp_path / "t.png").exists()
+
+
+# ----------------------------------------------------------------------------- rough edges (issue 11, bug 5)
+def usage_error(capsys, *argv):
+    """(stdout, stderr) of a command that must exit with status 2 and no traceback."""
+    with pytest.raises(SystemExit) as info:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    assert info.value.code == 2, err
+    assert "Traceback" not in err
+    return out, err
+
+
+@pytest.mark.parametrize("argv, formats", [
+    (["graph", "x*y", "--at", "x=1,y=2", "-o", "graph.jpeg2"], ".svg, .png, .pdf, .jpg, .jpeg, .dot or .gv"),
+    (["graph", "x*y", "--at", "x=1,y=2", "-o", "graph"], ".dot or .gv"),
+    (["check", "x*y", "--at", "x=1,y=2", "--plot", "steps.jpeg2"], ".png, .svg, .pdf, .jpg or .jpeg"),
+    (["taylor", "exp(x)", "--at", "x=0", "--plot", "taylor.gif"], ".png, .svg, .pdf, .jpg or .jpeg"),
+    (["minimize", "x**2", "--at", "x=1", "--plot", "path"], ".png, .svg, .pdf, .jpg or .jpeg"),
+])
+def test_a_bad_picture_suffix_is_one_line_naming_the_formats_before_any_work(capsys, tmp_path, monkeypatch, argv,
+                                                                             formats):
+    monkeypatch.chdir(tmp_path)
+    out, err = usage_error(capsys, *argv)
+    assert out == "" and err.count("\n") == 1 and formats in err  # one line; nothing computed or written
+    assert err.startswith(f"autodiff {argv[0]}: error: '{argv[-1]}' has ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_summary_is_a_number_of_the_table_and_says_which(capsys):
+    status, out, _ = run(capsys, "check", "x**2 * exp(y) + sin(x*y)", "--at", "x=1,y=0.5", "--hessian")
+    assert status == 0
+    summary = next(line for line in out.splitlines() if line.startswith("OK: "))
+    name, column, error = re.match(r"OK: worst entry (\S+), (abs|rel) error (\S+) \(tolerance", summary).groups()
+    row = next(line.split() for line in out.splitlines() if line.startswith(name + " "))
+    assert row[3 if column == "abs" else 4] == error  # the very number, in the column it names
+    assert "second derivatives are allowed 100 times --tolerance" in out  # the Hessian's slack is announced
+
+
+def test_check_mismatch_names_the_entry_and_its_tolerance(capsys):
+    status, out, _ = run(capsys, "check", "abs(x)", "--at", "x=1e-9", "--tolerance", "1e-3")
+    assert status == 1 and "MISMATCH: worst entry df/dx, " in out and "(tolerance 0.001)" in out
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["graph", "sin(theta)", "--at", "theta=pi/6"], "f = sin(theta) = 0.5"),
+    (["graph", "x*y", "--at", "x=max(1, 2),y=-sqrt(4)"], "f = x*y = -4"),  # commas inside a call
+    (["graph", "x*y", "--at", "-1,2"], "f = x*y = -2"),  # a negative first value is not an option
+    (["taylor", "sin(x)", "--at", "x=pi/2", "--order", "2"], "Taylor series of sin(x) about x = 1.5708"),
+    (["minimize", "(x - 1)**2", "--at", "x=2*pi"], "x* = x=1"),
+])
+def test_points_accept_constant_expressions(capsys, argv, expected):
+    status, out, _ = run(capsys, *argv)
+    assert status == 0 and expected in out
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("__import__('os').system('touch owned')", "attribute access"),
+    ("inf", "'inf' is not a number: inf is not a known constant (the constants are pi, e, tau)"),
+    ("1/0", "'1/0' is not a finite number"),
+    ("1e999", "'1e999' is not a finite number"),
+    ("2x", "write * between factors"),
+])
+def test_points_are_read_by_the_safe_parser_and_must_be_finite(capsys, tmp_path, monkeypatch, value, fragment):
+    monkeypatch.chdir(tmp_path)
+    _, err = usage_error(capsys, "check", "x", "--at", f"x={value}")
+    assert fragment in err and not (tmp_path / "owned").exists()
+
+
+def test_the_caret_for_x_hat_2_is_under_the_hat_and_suggests_stars(capsys):
+    _, err = usage_error(capsys, "graph", "sin(x)^2 + y", "--at", "x=1,y=2")
+    formula, caret = err.splitlines()[-2:]
+    assert caret.strip() == "^" and formula[caret.index("^")] == "^"
+    assert "write ** for powers, as in sin(x)**2 + y" in err
+
+
+@pytest.mark.parametrize("command", ["graph", "check", "taylor", "minimize"])
+@pytest.mark.parametrize("formula, point, message", [
+    ("log(x)", "x=-1", "undefined at x=-1: log(-1) = nan (outside the domain of log)"),
+    ("1/x + 2", "x=0", "infinite at x=0: 1/0 = inf"),
+    ("sqrt(x - 3)", "x=pi", None),  # defined: no error
+])
+def test_a_point_outside_the_domain_names_the_function_and_value(capsys, command, formula, point, message):
+    argv = [command, formula, "--at", point]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a raw numpy RuntimeWarning fails the test
+        if message is None:
+            assert main(argv) in (0, 1)
+            return
+        _, err = usage_error(capsys, *argv)
+    assert err.startswith(f"autodiff {command}: error: the expression is {message}\n")
+    assert err.splitlines()[-1].strip().startswith("^")
+
+
+def test_taylor_refuses_a_point_where_a_derivative_is_infinite(capsys):
+    _, err = usage_error(capsys, "taylor", "sqrt(x)", "--at", "x=0")
+    assert "sqrt(x) has no Taylor series about x = 0: its derivative of order 1 is inf" in err
+
+
+def test_check_says_which_entry_is_not_finite(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        status, out, _ = run(capsys, "check", "sqrt(x)", "--at", "x=0")
+    assert status == 1 and "MISMATCH: df/dx is not finite (automatic inf, finite differences nan)" in out
+
+
+def test_minimize_takes_at_like_every_command_and_keeps_from(capsys):
+    by_at = run(capsys, "minimize", "(x - 3)**2 + y**2", "--at", "x=0,y=1", "--method", "newton")
+    by_from = run(capsys, "minimize", "(x - 3)**2 + y**2", "--from", "x=0,y=1", "--method", "newton")
+    assert by_at == by_from and by_at[0] == 0 and "x* = x=3, y=" in by_at[1]
+
+
+def test_minimize_says_where_the_iterates_left_the_domain(capsys):
+    status, out, _ = run(capsys, "minimize", "x*log(x)", "--at", "x=2", "--method", "gd", "--lr", "10")
+    assert status == 1
+    assert "the last iterate left the domain: undefined at x=-14.9315: log(-14.9315) = nan" in out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["minimize", "x**2", "--at", "x=1", "--tol", "-1"], "expected a positive number, got -1"),
+    (["minimize", "x**2", "--at", "x=1", "--method", "gd", "--lr", "0"], "expected a positive number"),
+    (["check", "x", "--at", "x=1", "--tolerance", "nan"], "expected a positive number"),
+    (["taylor", "exp(x)", "--at", "x=0", "--width", "-3"], "expected a positive number"),
+])
+def test_numeric_options_must_be_positive(capsys, argv, fragment):
+    assert fragment in usage_error(capsys, *argv)[1]
+
+
+def test_a_formula_starting_with_minus_needs_no_double_dash(capsys):
+    status, out, _ = run(capsys, "minimize", "-log(x) + x", "--at", "x=2")
+    assert status == 0 and out.startswith("minimize -log(x) + x from x=2")
+
+
+def test_files_that_cannot_be_written_give_a_message(capsys, tmp_path):
+    (tmp_path / "file").write_text("")
+    _, err = usage_error(capsys, "graph", "x", "--at", "x=1", "-o", str(tmp_path / "file" / "g.dot"))
+    assert f"cannot write {tmp_path / 'file' / 'g.dot'}" in err
+    _, err = usage_error(capsys, "demo", "--epochs", "1", "--out", str(tmp_path / "file"))
+    assert "is a file; expected a folder" in err
+
+
+def test_graph_writes_into_a_new_folder(capsys, tmp_path):
+    status, out, _ = run(capsys, "graph", "x", "--at", "x=1", "-o", str(tmp_path / "new" / "g.dot"))
+    assert status == 0 and (tmp_path / "new" / "g.dot").read_text().startswith("digraph")

@@ -1,9 +1,13 @@
 """``autodiff demo``, the project's main job: train a toy network, then draw its loss curve, its
-decision boundary and its computation graph."""
+decision boundary and its computation graph.
+
+It uses all three packages (nn's layers and data, optim's Adam, autodiff's pictures), so it lives in
+optim, the one package allowed to import the other two (``optim -> nn -> autodiff``); the
+``autodiff`` command finds it through the entry point ``optim.commands:demo``.
+"""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,16 +15,16 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
+import nn
+from autodiff.cli.common import write_graph
+from autodiff.viz import draw_graph
 
-from ..viz import draw_graph
-from .common import write_graph
+from .adam import Adam
 
 DEMO_EPOCHS = {"moons": 60, "circles": 60, "xor": 60, "spirals": 200}
 
 
 def _dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    import nn
-
     if name == "moons":
         return nn.datasets.make_moons(300, noise=0.15, rng=seed)
     if name == "circles":
@@ -34,8 +38,6 @@ def _train(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarra
            seed: int) -> dict[str, list[float]]:
     """nn.fit, with its tqdm bar on a terminal; elsewhere (logs, CI, no tqdm) a text bar every tenth of the run."""
     import importlib.util
-
-    import nn
 
     if sys.stdout.isatty() and importlib.util.find_spec("tqdm") is not None:
         return nn.fit(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=32, progress=True, rng=seed)
@@ -57,9 +59,6 @@ def _train(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarra
 def demo(dataset: str = "moons", epochs: int | None = None, out: str | Path = "autodiff-demo",
          seed: int = 0) -> float:
     """Train a 2-16-16-k tanh network on a toy dataset, write its pictures to ``out``; return the accuracy."""
-    import nn
-    import optim
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     epochs = DEMO_EPOCHS[dataset] if epochs is None else epochs
@@ -69,13 +68,13 @@ def demo(dataset: str = "moons", epochs: int | None = None, out: str | Path = "a
                           nn.Linear(16, classes, rng=seed + 2))
     loss_fn = nn.CrossEntropyLoss()
     print(f"training {model!r}\non {len(X)} points of {dataset} for {epochs} epochs")
-    history = _train(model, loss_fn, optim.Adam(model.parameters(), lr=0.02), X, y, epochs, seed)
+    history = _train(model, loss_fn, Adam(model.parameters(), lr=0.02), X, y, epochs, seed)
     accuracy = nn.evaluate(model, loss_fn, X, y)["accuracy"]
     print(f"final accuracy {accuracy:.1%}")
 
     written = []
     try:
-        from .. import plot
+        from autodiff import plot
 
         def probabilities(points: np.ndarray) -> np.ndarray:
             with ad.no_grad():
@@ -100,8 +99,3 @@ def demo(dataset: str = "moons", epochs: int | None = None, out: str | Path = "a
     written.append(write_graph(graph, out / "graph.svg"))
     print("wrote " + ", ".join(str(p) for p in written))
     return float(accuracy)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    demo(args.dataset, args.epochs, args.out, seed=args.seed)
-    return 0
