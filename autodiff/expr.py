@@ -194,9 +194,9 @@ def parse(text: str) -> Expression:
     try:
         module = ast.parse(text, mode="eval")
     except SyntaxError as error:
-        start = error.offset - 1 if error.offset and error.lineno == 1 else len(text)
-        raise ExpressionError(f"not a valid expression: {error.msg}{_syntax_hint(text, error.msg)}", text,
-                              _clamp(start, text)) from None
+        start = _clamp(error.offset - 1 if error.offset and error.lineno == 1 else len(text), text)
+        raise ExpressionError(f"not a valid expression: {error.msg}{_syntax_hint(text, error.msg, start)}", text,
+                              start) from None
     except (ValueError, RecursionError, MemoryError) as error:
         raise ExpressionError(f"not a valid expression: {error}") from None
     checker = _Checker(text)
@@ -225,9 +225,11 @@ def constant(text: str) -> float:
     return value
 
 
-def _syntax_hint(text: str, message: str) -> str:
-    """A suggestion for the mistakes people bring from paper: 2x, x y, sin x."""
-    if "decimal literal" in message or re.search(r"[\w.)]\s+[\w(]", text):
+def _syntax_hint(text: str, message: str, start: int) -> str:
+    """A suggestion for the mistakes people bring from paper: 2x, x y, sin x (two factors side by side,
+    the parser stopping at the second)."""
+    side_by_side = re.search(r"[\w.)]\s+$", text[:start]) and re.match(r"[\w(]", text[start:])
+    if "decimal literal" in message or side_by_side:
         return "; write * between factors and call functions with parentheses, as in 2*x or sin(x)"
     return ""
 

@@ -173,6 +173,13 @@ def test_products_written_as_on_paper_get_a_hint(text):
         parse(text)
 
 
+@pytest.mark.parametrize("text", ["x; import os", "import os", "x = 1", "x +"])
+def test_other_syntax_errors_get_no_hint_about_products(text):
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert "write *" not in str(info.value)
+
+
 @pytest.mark.parametrize("text, value", [("pi/6", math.pi / 6), ("-2.5e-3", -0.0025), ("2**-2 + exp(0)", 1.25),
                                          ("maximum(1, 2)", 2.0), ("tau", math.tau)])
 def test_constant_reads_numbers_and_constant_expressions(text, value):
