@@ -21,6 +21,7 @@ from .errors import (
     InPlaceError,
     ShapeError,
 )
+from .explain import Explanation, explain
 from .factories import (
     arange,
     eye,
@@ -62,5 +63,5 @@ __all__ = [
     "step_size_study",
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "taylor", "taylor_polynomial", "linearize", "quadratic_approx",
-    "draw_graph", "to_dot", "ConcretizationError",
+    "draw_graph", "to_dot", "ConcretizationError", "explain", "Explanation",
 ] + ops.__all__
