@@ -5,7 +5,8 @@
   differentiate the closure's loss or residuals themselves; ``lr_scheduler``.
 * On arrays: ``minimize`` (unconstrained.py), ``line_search`` (linesearch.py), ``newton_raphson``
   (roots.py), ``lagrange`` (constrained.py), ``chi_squared linear_regression curve_fit``
-  (regression.py, on the least-squares solvers of least_squares.py).
+  (regression.py, on the least-squares solvers of least_squares.py). Each returns a
+  ``SolverResult`` (results.py): ``x fun nit success message path`` and what the problem adds.
 
 Every derivative comes from automatic differentiation (_derivatives.py), never finite differences.
 The modules are not named after the functions they define, so ``import optim.minimize`` can never
@@ -26,19 +27,20 @@ replace the function ``optim.minimize`` with a module.
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .constrained import LagrangeResult, lagrange
+from .constrained import lagrange
 from .lbfgs import LBFGS
 from .linesearch import LineSearchResult, line_search
 from .newton import GaussNewton, LevenbergMarquardt, Newton
 from .optimizer import Optimizer
 from .regression import LinearFit, chi_squared, curve_fit, linear_regression
+from .results import LagrangeResult, LeastSquaresResult, OptimizeResult, RootResult, SolverResult
 from .rmsprop import RMSprop
-from .roots import RootResult, newton_raphson
+from .roots import newton_raphson
 from .sgd import SGD
-from .unconstrained import OptimizeResult, minimize
+from .unconstrained import minimize
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Newton", "GaussNewton",
            "LevenbergMarquardt", "lr_scheduler",
            "minimize", "OptimizeResult", "line_search", "LineSearchResult",
            "chi_squared", "linear_regression", "LinearFit", "curve_fit",
-           "newton_raphson", "RootResult", "lagrange", "LagrangeResult"]
+           "newton_raphson", "RootResult", "lagrange", "LagrangeResult", "SolverResult", "LeastSquaresResult"]

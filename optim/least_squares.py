@@ -17,27 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from .results import LeastSquaresResult
+
 Residual = Callable[[np.ndarray], np.ndarray]
 ResidualJacobian = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-@dataclass
-class LeastSquaresResult:
-    """The solution ``x``, residuals ``fun`` and Jacobian ``jac`` there, ``cost`` = ½‖r‖², counts, status."""
-
-    x: np.ndarray
-    fun: np.ndarray
-    jac: np.ndarray
-    cost: float
-    nit: int
-    nfev: int
-    success: bool
-    message: str
-    path: np.ndarray = field(repr=False)
 
 
 def gauss_newton_direction(r: np.ndarray, J: np.ndarray) -> np.ndarray:
@@ -106,7 +92,8 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
     path = [x.copy()]
 
     def done(success: bool, message: str, nit: int) -> LeastSquaresResult:
-        return LeastSquaresResult(x, r, J, 0.5 * float(r @ r), nit, nfev, success, message, np.array(path))
+        return LeastSquaresResult(x=x, fun=r, jac=J, cost=0.5 * float(r @ r), nit=nit, nfev=nfev,
+                                  success=success, message=message, path=np.array(path))
 
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
         return done(False, "the residuals or their Jacobian are not finite at x0", 0)

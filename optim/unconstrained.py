@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,26 +25,7 @@ import numpy as np
 from ._damping import damped_newton_direction
 from ._derivatives import value, value_and_grad, value_grad_hessian
 from .linesearch import LineSearchResult, armijo, strong_wolfe
-
-
-@dataclass
-class OptimizeResult:
-    """What a solver found: ``x``, ``fun`` = f(x), ``grad`` = ∇f(x), iterations ``nit``, evaluations
-    ``nfev``, ``success`` and a ``message`` saying why it stopped, and ``path``: every iterate
-    (``path[0]`` is x0), shape (nit + 1, *x.shape)."""
-
-    x: np.ndarray
-    fun: float
-    grad: np.ndarray
-    nit: int
-    nfev: int
-    success: bool
-    message: str
-    path: np.ndarray = field(repr=False)
-
-    def __repr__(self) -> str:
-        return (f"OptimizeResult(success={self.success}, message={self.message!r}, x={self.x!r}, "
-                f"fun={self.fun!r}, nit={self.nit}, nfev={self.nfev})")
+from .results import OptimizeResult
 
 
 class _Problem:
@@ -160,9 +140,9 @@ class _Run:
 
     def result(self, shape: tuple[int, ...]) -> OptimizeResult:
         success, message = self.finished if self.finished is not None else (False, "not run")
-        return OptimizeResult(self.x.reshape(shape), self.fun, self.grad.reshape(shape), self.nit,
-                              self.problem.nfev, success, message,
-                              np.array(self.path).reshape((len(self.path),) + shape))
+        return OptimizeResult(x=self.x.reshape(shape), fun=self.fun, grad=self.grad.reshape(shape), nit=self.nit,
+                              nfev=self.problem.nfev, success=success, message=message,
+                              path=np.array(self.path).reshape((len(self.path),) + shape))
 
 
 def _gradient_descent(run: _Run, lr: float | None = None, c1: float = 1e-4) -> None:
