@@ -18,7 +18,8 @@ from autodiff import Tensor
 from autodiff.errors import GraphFreedError
 
 from ._damping import damped_newton_direction
-from ._derivatives import flat_gradient_and_hessian, jacobian_of
+from ._derivatives import flat_gradient_and_hessian
+from ._derivatives import flat_jacobian as jacobian_of
 from ._flat import FlatOptimizer, call_closure, freed_graph_hint, set_flat, set_flat_grad
 from .least_squares import gauss_newton_direction, levenberg_marquardt_direction
 from .optimizer import ParamsLike
