@@ -7,8 +7,13 @@
   (roots.py), ``lagrange`` (constrained.py), ``chi_squared linear_regression curve_fit``
   (regression.py, on the least-squares solvers of least_squares.py). Each returns a
   ``SolverResult`` (results.py): ``x fun nit success message path`` and what the problem adds.
+* One of each algorithm, shared by both sides: the search directions (directions.py: damped
+  Newton, the L-BFGS two-loop, Gauss-Newton, Levenberg-Marquardt), the line searches
+  (linesearch.py: Armijo, strong Wolfe), the Levenberg-Marquardt damping loop (least_squares.py).
+  The optimizers over parameters are adapters over them, via the flat view of _flat.py.
 
-Every derivative comes from automatic differentiation (_derivatives.py), never finite differences.
+Every derivative comes from automatic differentiation (_derivatives.py, over autodiff's Jacobian
+machinery), never finite differences.
 The modules are not named after the functions they define, so ``import optim.minimize`` can never
 replace the function ``optim.minimize`` with a module.
 

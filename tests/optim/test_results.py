@@ -8,7 +8,7 @@ import pytest
 
 import autodiff as ad
 import optim
-from optim.least_squares import solve_least_squares
+from optim.least_squares import MU_MAX, levenberg_marquardt_step, solve_least_squares
 
 BASE = ("x", "fun", "nit", "success", "message", "path")
 
@@ -84,3 +84,17 @@ def test_least_squares_success_is_honest():
     result = solve_least_squares(lambda p: (np.array([p[0] - 1, p[0] + 1]), np.array([[1.0], [1.0]])),
                                  np.array([5.0]))
     assert result.success and result.cost == pytest.approx(1.0) and abs(result.x[0]) < 1e-12
+
+
+def test_one_levenberg_marquardt_damping_loop_with_bounded_mu():
+    # a trial that never lowers the cost: μ grows by 10 until the ceiling, and the step is refused
+    r, J = np.array([1.0]), np.array([[1.0]])
+    x, payload, mu, tries = levenberg_marquardt_step(lambda z: (np.inf, None), np.zeros(1), r, J, 1e-3)
+    assert x is None and payload is None and mu == MU_MAX and tries == 24
+    # the optimizer uses the same loop: at a solution it keeps stepping without μ overflowing
+    p = ad.tensor([0.0, 0.0], requires_grad=True)
+    opt = optim.LevenbergMarquardt([p])
+    M, y = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), np.array([1.0, 2.0, 4.0])
+    for _ in range(60):
+        opt.step(lambda: ad.tensor(M) @ p - y)
+    assert 1e-20 <= opt.state[p]["mu"] <= MU_MAX
