@@ -105,17 +105,19 @@ def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], b
     return tuple(result), single
 
 
-def _prepare(args: Sequence[Any], kwargs: dict, argnums: Argnums,
-             who: str) -> tuple[list, list[Tensor], bool, bool]:
-    """The call's arguments with fresh nodes at ``argnums``, those nodes, whether argnums was an int,
-    and whether results must stay differentiable."""
+def _call(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Argnums,
+          who: str) -> tuple[Any, list[Tensor], bool, bool]:
+    """f called, recorded, with fresh nodes at ``argnums``: its result, those nodes, whether argnums
+    was an int, and whether results must stay differentiable."""
     nums, single = _argnums(argnums, len(args), who)
     keep = _differentiating(list(args) + list(kwargs.values()))
     args = list(args)
     xs = [_start(args[i], keep, i, who) for i in nums]
     for i, x in zip(nums, xs, strict=True):
         args[i] = x
-    return args, xs, single, keep
+    with _tracing():
+        result = f(*args, **kwargs)
+    return result, xs, single, keep
 
 
 def _output(value: Any, who: str) -> Tensor:
@@ -179,9 +181,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        args, xs, single, keep = _prepare(args, kwargs, argnums, "grad")
-        with _tracing():
-            result = f(*args, **kwargs)
+        result, xs, single, keep = _call(f, args, kwargs, argnums, "grad")
         out, aux = _split_aux(result, has_aux, "grad")
         out = _output(out, "grad")
         _check_scalar(out, "grad")
@@ -326,9 +326,8 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "rev", vec
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
-        args, xs, single, keep = _prepare(args, kwargs, argnums, "jacobian")
-        with _tracing():
-            out = _output(f(*args, **kwargs), "jacobian")
+        result, xs, single, keep = _call(f, args, kwargs, argnums, "jacobian")
+        out = _output(result, "jacobian")
         build = builder(mode, out, xs)
         blocks = [_result(b, keep) for b in build(out, xs, vectorize, keep, chunk_size)]
         return blocks[0] if single else tuple(blocks)
@@ -358,9 +357,8 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, vectorize: bool = True,
 
     @functools.wraps(f)
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
-        args, xs, single, keep = _prepare(args, kwargs, argnums, "hessian")
-        with _tracing():
-            out = _output(f(*args, **kwargs), "hessian")
+        result, xs, single, keep = _call(f, args, kwargs, argnums, "hessian")
+        out = _output(result, "hessian")
         if out.size == 1:
             first = _derivatives(out, xs, None, True)
         else:  # the Jacobian, recorded, then its Jacobian
