@@ -24,6 +24,9 @@ from .optimizer import ParamsLike
 class LBFGS(FlatOptimizer):
     """Limited-memory BFGS (Nocedal & Wright, Algorithm 7.4), PyTorch's interface.
 
+    The closure calls ``backward()`` and returns the loss, as for ``torch.optim.LBFGS``; a closure
+    that only returns the loss works too (the optimizer then differentiates it and sets ``.grad``).
+
     >>> import autodiff as ad, optim
     >>> w = ad.tensor([-1.2, 1.0], requires_grad=True)
     >>> opt = optim.LBFGS([w], line_search_fn="strong_wolfe", max_iter=100, tolerance_change=1e-14)
