@@ -25,6 +25,9 @@ from .grad_mode import enable_grad
 from .ops import concatenate, primitive, reshape, stack, transpose
 from .tensor import Tensor
 
+# jacobian_of is for users; the rest is the machinery functional.py's transforms share with it
+__all__ = ["jacobian_of"]
+
 # a fresh node that forwards its value and its cotangent unchanged
 identity = primitive("identity", lambda x: x, lambda g, out, x: g,  # ∂x/∂x = 1
                      formula="x", partials=("1",), linear=True, public=False)
@@ -33,6 +36,7 @@ MODES = ("rev", "fwd", "auto")
 
 
 def zeros(shape: tuple[int, ...], like: Tensor) -> Tensor:
+    """A zero derivative of ``shape`` with ``like``'s dtype (what an unused input gets)."""
     return Tensor._wrap(np.zeros(shape, dtype=like.dtype))
 
 
@@ -123,6 +127,7 @@ def jacobian_columns(out: Tensor, xs: Sequence[Tensor], vectorize: bool, create_
 
 
 def check_mode(mode: str, who: str) -> None:
+    """Refuse a ``mode`` other than "rev", "fwd" or "auto", naming the caller."""
     if mode not in MODES:
         raise ValueError(f"{who}: mode must be 'rev', 'fwd' or 'auto', got {mode!r}")
 
@@ -136,6 +141,7 @@ def builder(mode: str, out: Tensor, xs: Sequence[Tensor]) -> Any:
 
 
 def check_chunk_size(chunk_size: int | None, who: str) -> None:
+    """Refuse a ``chunk_size`` that is not None or a positive int, naming the caller."""
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
                                    or chunk_size < 1):
         raise ValueError(f"{who}: chunk_size must be a positive int or None, got {chunk_size!r}")
