@@ -94,6 +94,8 @@ class ClosureProblem:
             out = self.closure()
         if self.calls_backward is None and record:
             self.calls_backward = KEPT_GRAPHS.backward_calls > calls
+        if self.calls_backward and not differentiate and isinstance(out, (float, int, np.floating, np.ndarray)):
+            out = Tensor(np.asarray(out, dtype=float))  # torch's LBFGS takes float(closure()) too
         return checked(out, f"{self.who}: the closure")
 
     def _gradient_to_params(self, grad: np.ndarray) -> None:

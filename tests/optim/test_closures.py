@@ -88,6 +88,20 @@ def test_lbfgs_takes_a_closure_that_only_returns_the_loss():
         np.testing.assert_allclose(w.grad.data, expected, rtol=1e-12)
 
 
+def test_lbfgs_takes_a_number_from_a_pytorch_style_closure_as_torch_does():
+    w = ad.tensor([-1.2, 1.0], requires_grad=True)
+    opt = optim.LBFGS([w], line_search_fn="strong_wolfe", max_iter=100, tolerance_change=1e-14)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(w)
+        loss.backward()
+        return loss.item()  # torch's LBFGS calls float() on what the closure returns
+
+    assert float(opt.step(closure)) == pytest.approx(24.2)
+    np.testing.assert_allclose(w.data, [1.0, 1.0], atol=1e-5)
+
+
 def test_grad_after_a_step_is_what_pytorch_would_leave():
     A = np.array([[3.0, 1.0], [1.0, 2.0]])
     b = np.array([1.0, -1.0])
