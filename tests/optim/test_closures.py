@@ -203,3 +203,18 @@ def test_keep_graphs_is_per_thread():
         worker.start()
         worker.join()
     assert freed == [True]
+
+
+def test_bad_closures_are_named_in_the_error():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match="Newton.step needs a closure that .* returns the loss"):
+        optim.Newton([w]).step()
+    with pytest.raises(ValueError, match="LevenbergMarquardt.step needs a closure that .* returns the residuals"):
+        optim.LevenbergMarquardt([w]).step()
+    with pytest.raises(TypeError, match="Newton: the closure returned a float, expected a Tensor"):
+        optim.Newton([w]).step(lambda: 1.0)  # a number has no graph to take a Hessian from
+    with pytest.raises(ValueError, match="Newton: the closure must return a scalar"):
+        optim.Newton([w]).step(lambda: w * 2)
+    with pytest.raises(TypeError, match="GaussNewton: the closure must return floating-point values"):
+        optim.GaussNewton([w]).step(lambda: ad.tensor([1, 2]))
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
