@@ -12,8 +12,9 @@ arrays are freed during the backward pass, and a second backward says the graph 
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
 from typing import Any
 
@@ -29,8 +30,39 @@ from .tensor import MUTATIONS, Tensor
 _ONE_PASS_AT_A_TIME = threading.RLock()
 
 
+class KeptGraphs(threading.local):
+    """``keep_graphs()``'s switch and a count of ``backward()`` calls, for this thread."""
+
+    enabled = False
+    backward_calls = 0  # did a closure call backward()? compare the count before and after it
+
+
+KEPT_GRAPHS = KeptGraphs()
+
+
+@contextlib.contextmanager
+def keep_graphs() -> Iterator[None]:
+    """Inside: every ``backward()`` of this thread keeps its graph, as with ``retain_graph=True``.
+
+    For code that runs someone else's closure and differentiates its result again: optim's Newton
+    family given a PyTorch-style closure (``opt.zero_grad(); loss = ...; loss.backward(); return
+    loss``) needs the loss's graph after that backward. Tested in tests/optim/test_closures.py (not
+    as a doctest: a doctest run of this file alone loads a second copy of the module, whose switch
+    the engine's first copy does not see).
+    """
+    previous = KEPT_GRAPHS.enabled
+    KEPT_GRAPHS.enabled = True
+    try:
+        yield
+    finally:
+        KEPT_GRAPHS.enabled = previous
+
+
 def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad (``Tensor.backward``)."""
+    kept = KEPT_GRAPHS
+    kept.backward_calls += 1
+    retain_graph = retain_graph or kept.enabled
     if not root.requires_grad:
         raise RuntimeError(
             "backward() on a tensor that does not require grad: no input of the computation had "

@@ -31,18 +31,17 @@ from typing import Any
 
 import numpy as np
 
-from .engine import gradients
 from .errors import DtypeError, ShapeError
 from .grad_mode import GRAD_MODE, TRANSFORMS, enable_grad
-from .ops import primitive, reshape, stack, sum, transpose
+from .jacobians import builder, check_chunk_size, check_mode, jacobian_rows
+from .jacobians import derivatives as _derivatives
+from .jacobians import identity as _identity
+from .jacobians import pushforward as _pushforward
+from .jacobians import zeros as _zeros
+from .ops import sum
 from .tensor import Tensor
 
 Argnums = int | Sequence[int]
-
-# a fresh node that forwards its value and its cotangent unchanged
-_identity = primitive("identity", lambda x: x, lambda g, out, x: g,  # ∂x/∂x = 1
-                      formula="x", partials=("1",), linear=True, public=False)
-
 
 _NESTING = TRANSFORMS  # how many transforms are calling their function right now (this thread)
 
@@ -106,17 +105,19 @@ def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], b
     return tuple(result), single
 
 
-def _prepare(args: Sequence[Any], kwargs: dict, argnums: Argnums,
-             who: str) -> tuple[list, list[Tensor], bool, bool]:
-    """The call's arguments with fresh nodes at ``argnums``, those nodes, whether argnums was an int,
-    and whether results must stay differentiable."""
+def _call(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Argnums,
+          who: str) -> tuple[Any, list[Tensor], bool, bool]:
+    """f called, recorded, with fresh nodes at ``argnums``: its result, those nodes, whether argnums
+    was an int, and whether results must stay differentiable."""
     nums, single = _argnums(argnums, len(args), who)
     keep = _differentiating(list(args) + list(kwargs.values()))
     args = list(args)
     xs = [_start(args[i], keep, i, who) for i in nums]
     for i, x in zip(nums, xs, strict=True):
         args[i] = x
-    return args, xs, single, keep
+    with _tracing():
+        result = f(*args, **kwargs)
+    return result, xs, single, keep
 
 
 def _output(value: Any, who: str) -> Tensor:
@@ -157,32 +158,12 @@ def _result(value: Tensor, keep_graph: bool) -> Tensor:
     return value if keep_graph else _detached(value)
 
 
-def _zeros(shape: tuple[int, ...], like: Tensor) -> Tensor:
-    return Tensor._wrap(np.zeros(shape, dtype=like.dtype))
-
-
-def _derivatives(out: Tensor, xs: Sequence[Tensor], cotangent: Any, create_graph: bool,
-                 batched: bool = False) -> list[Tensor]:
-    """Cotangents of ``xs`` for the output cotangent(s); zeros where out does not depend on an input."""
-    batch = tuple(np.shape(cotangent)[:1]) if batched else ()
-    if not out.requires_grad:
-        return [_zeros(batch + x.shape, x) for x in xs]
-    grads = gradients(out, list(xs), grad_outputs=cotangent, retain_graph=True, create_graph=create_graph,
-                      allow_unused=True, is_grads_batched=batched)
-    return [_zeros(batch + x.shape, x) if g is None else g for g, x in zip(grads, xs, strict=True)]
-
-
 def _check_scalar(out: Tensor, who: str) -> None:
     if out.size != 1:
         raise ShapeError(
             f"{who} needs a function with a scalar output, but it returned shape {out.shape}; "
             "reduce it (e.g. .sum()) or use ad.jacobian for vector-valued functions"
         )
-
-
-def _basis(n: int, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """The n standard basis vectors, each reshaped to ``shape``: a batch of cotangents or tangents."""
-    return np.eye(n, dtype=dtype).reshape((n,) + shape)
 
 
 # ----------------------------------------------------------------------------- grad
@@ -200,9 +181,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        args, xs, single, keep = _prepare(args, kwargs, argnums, "grad")
-        with _tracing():
-            result = f(*args, **kwargs)
+        result, xs, single, keep = _call(f, args, kwargs, argnums, "grad")
         out, aux = _split_aux(result, has_aux, "grad")
         out = _output(out, "grad")
         _check_scalar(out, "grad")
@@ -299,31 +278,6 @@ def _linearization_point(f: Callable[..., Any], primals: Any, tangents: Any,
     return out, xs, tangents, keep
 
 
-def _transposed(out: Tensor, xs: Sequence[Tensor]) -> tuple[Tensor | None, list[Tensor | None]]:
-    """A dummy cotangent u and, recorded, uᵀ∂out/∂xᵢ for each input (None where out ignores xᵢ)."""
-    if not out.requires_grad:
-        return None, [None] * len(xs)
-    # u's value never matters (uᵀJ is linear in u); recording it as a node lets the second backward
-    # pass skip everything recorded before it: f's forward graph leads only to the primals
-    with enable_grad():
-        u = _identity(Tensor(np.zeros_like(out.data), requires_grad=True))
-    pulled = gradients(out, list(xs), grad_outputs=u, retain_graph=True, create_graph=True, allow_unused=True)
-    return u, [g if g is not None and g.requires_grad else None for g in pulled]
-
-
-def _pushforward(out: Tensor, xs: Sequence[Tensor], tangents: Sequence[Any], create_graph: bool,
-                 batched: bool = False, transposed: tuple | None = None) -> Tensor:
-    """J·v by the transpose trick: u ↦ uᵀJ is linear in u, and its VJP with cotangent v is J v."""
-    u, pulled = _transposed(out, xs) if transposed is None else transposed
-    batch = tuple(np.shape(tangents[0])[:1]) if batched else ()
-    used = [(g, t) for g, t in zip(pulled, tangents, strict=True) if g is not None]
-    if not used:
-        return _zeros(batch + out.shape, out)
-    (result,) = gradients([g for g, _ in used], u, grad_outputs=[t for _, t in used], retain_graph=True,
-                          create_graph=create_graph, allow_unused=True, is_grads_batched=batched)
-    return _zeros(batch + out.shape, out) if result is None else result
-
-
 def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Tensor, Tensor]:
     """``(f(*primals), J·tangents)``: the directional derivative of f along the tangents.
 
@@ -350,69 +304,46 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Tensor, Ten
 
 
 # ----------------------------------------------------------------------------- jacobian
-def _jacobian_rev(out: Tensor, xs: Sequence[Tensor], vectorize: bool, keep: bool) -> list[Tensor]:
-    """Row by row: one backward pass per output element (or all of them in one batched pass)."""
-    m = out.size
-    if vectorize:
-        rows = _derivatives(out, xs, _basis(m, out.shape, out.dtype), keep, batched=True)
-    else:
-        per_row = [_derivatives(out, xs, seed, keep) for seed in _basis(m, out.shape, out.dtype)]
-        rows = [stack([r[j] for r in per_row]) if m else _zeros((0,) + x.shape, x) for j, x in enumerate(xs)]
-    return [reshape(r, out.shape + x.shape) for r, x in zip(rows, xs, strict=True)]
-
-
-def _jacobian_fwd(out: Tensor, xs: Sequence[Tensor], vectorize: bool, keep: bool) -> list[Tensor]:
-    """Column by column: J·eᵢ for each input element (the transpose trick of ``jvp``, recorded once)."""
-    u, pulled = _transposed(out, xs)
-    blocks = []
-    for g, x in zip(pulled, xs, strict=True):
-        n = x.size
-        if vectorize:
-            columns = _pushforward(out, [x], [_basis(n, x.shape, x.dtype)], keep, True, (u, [g]))
-        else:
-            cols = [_pushforward(out, [x], [e], keep, False, (u, [g])) for e in _basis(n, x.shape, x.dtype)]
-            columns = stack(cols) if n else _zeros((0,) + out.shape, out)
-        blocks.append(reshape(transpose(reshape(columns, (n, out.size))), out.shape + x.shape))
-    return blocks
-
-
-def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "rev",
-             vectorize: bool = False) -> Callable[..., Any]:
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "rev", vectorize: bool = False,
+             chunk_size: int | None = None) -> Callable[..., Any]:
     """The Jacobian of f: ``jacobian(f)(x)[i..., j...] = ∂f(x)[i...]/∂x[j...]``, shaped out.shape + x.shape.
 
     ``mode="rev"`` builds it row by row, one backward pass per output element (best when there are
     fewer outputs than inputs); ``mode="fwd"`` column by column with ``jvp`` (best for tall
-    Jacobians: few inputs, many outputs). ``vectorize=True`` pushes all rows (or columns) through
-    one backward pass with a leading batch of cotangents, instead of a Python loop. A tuple
-    ``argnums`` gives a tuple of blocks, one per argument.
+    Jacobians: few inputs, many outputs); ``mode="auto"`` picks rows unless f has more than twice
+    as many output elements as input elements. ``vectorize=True`` pushes all rows (or columns)
+    through one backward pass with a leading batch of cotangents, instead of a Python loop;
+    ``chunk_size`` then caps the batch (memory grows with it). A tuple ``argnums`` gives a tuple of
+    blocks, one per argument. For an output already recorded, ``autodiff.jacobians.jacobian_of``.
 
     >>> import autodiff as ad
     >>> ad.jacobian(lambda x: x ** 2)(ad.tensor([1.0, 3.0]))
     tensor([[2., 0.],
             [0., 6.]])
     """
-    if mode not in ("rev", "fwd"):
-        raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
-    build = _jacobian_rev if mode == "rev" else _jacobian_fwd
+    check_mode(mode, "jacobian")
+    check_chunk_size(chunk_size, "jacobian")
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
-        args, xs, single, keep = _prepare(args, kwargs, argnums, "jacobian")
-        with _tracing():
-            out = _output(f(*args, **kwargs), "jacobian")
-        blocks = [_result(b, keep) for b in build(out, xs, vectorize, keep)]
+        result, xs, single, keep = _call(f, args, kwargs, argnums, "jacobian")
+        out = _output(result, "jacobian")
+        build = builder(mode, out, xs)
+        blocks = [_result(b, keep) for b in build(out, xs, vectorize, keep, chunk_size)]
         return blocks[0] if single else tuple(blocks)
 
     return jacobian_f
 
 
 # ----------------------------------------------------------------------------- hessian and hvp
-def hessian(f: Callable[..., Any], argnums: Argnums = 0, vectorize: bool = True) -> Callable[..., Any]:
+def hessian(f: Callable[..., Any], argnums: Argnums = 0, vectorize: bool = True,
+            chunk_size: int | None = None) -> Callable[..., Any]:
     """The Hessian of a scalar function: ``hessian(f)(x)[i..., j...] = ∂²f/∂x[i...]∂x[j...]``.
 
     The shape is ``x.shape + x.shape``. The gradient is taken once with its backward pass recorded,
     then differentiated again: with ``vectorize=True`` (the default) every row comes out of one
-    backward pass with a batch of n cotangents; ``vectorize=False`` loops over the n rows. A tuple
+    backward pass with a batch of n cotangents (at most ``chunk_size`` at a time, to bound memory);
+    ``vectorize=False`` loops over the n rows. A tuple
     ``argnums`` gives the nested tuple of blocks ``H[i][j] = ∂²f/∂xᵢ∂xⱼ``. Same as
     ``jacobian(grad(f))``, a little faster. For a vector-valued f (more than one element) it is the
     stack of the Hessians of its entries, shape ``out.shape + x.shape + x.shape``, like JAX's.
@@ -422,19 +353,19 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, vectorize: bool = True)
     tensor([[4., 2.],
             [2., 0.]])
     """
+    check_chunk_size(chunk_size, "hessian")
 
     @functools.wraps(f)
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
-        args, xs, single, keep = _prepare(args, kwargs, argnums, "hessian")
-        with _tracing():
-            out = _output(f(*args, **kwargs), "hessian")
+        result, xs, single, keep = _call(f, args, kwargs, argnums, "hessian")
+        out = _output(result, "hessian")
         if out.size == 1:
             first = _derivatives(out, xs, None, True)
         else:  # the Jacobian, recorded, then its Jacobian
-            first = _jacobian_rev(out, xs, vectorize, True)
+            first = jacobian_rows(out, xs, vectorize, True, chunk_size)
         blocks = []
         for g in first:
-            rows = _jacobian_rev(g, xs, vectorize, keep)  # rows[j]: g.shape + xs[j].shape
+            rows = jacobian_rows(g, xs, vectorize, keep, chunk_size)  # rows[j]: g.shape + xs[j].shape
             blocks.append(tuple(_result(r, keep) for r in rows))
         return blocks[0][0] if single else tuple(blocks)
 

@@ -5,9 +5,15 @@
   differentiate the closure's loss or residuals themselves; ``lr_scheduler``.
 * On arrays: ``minimize`` (unconstrained.py), ``line_search`` (linesearch.py), ``newton_raphson``
   (roots.py), ``lagrange`` (constrained.py), ``chi_squared linear_regression curve_fit``
-  (regression.py, on the least-squares solvers of least_squares.py).
+  (regression.py, on the least-squares solvers of least_squares.py). Each returns a
+  ``SolverResult`` (results.py): ``x fun nit success message path`` and what the problem adds.
+* One of each algorithm, shared by both sides: the search directions (directions.py: damped
+  Newton, the L-BFGS two-loop, Gauss-Newton, Levenberg-Marquardt), the line searches
+  (linesearch.py: Armijo, strong Wolfe), the Levenberg-Marquardt damping loop (least_squares.py).
+  The optimizers over parameters are adapters over them, via the flat view of _flat.py.
 
-Every derivative comes from automatic differentiation (_derivatives.py), never finite differences.
+Every derivative comes from automatic differentiation (_derivatives.py, over autodiff's Jacobian
+machinery), never finite differences.
 The modules are not named after the functions they define, so ``import optim.minimize`` can never
 replace the function ``optim.minimize`` with a module.
 
@@ -26,19 +32,20 @@ replace the function ``optim.minimize`` with a module.
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .constrained import LagrangeResult, lagrange
+from .constrained import lagrange
 from .lbfgs import LBFGS
 from .linesearch import LineSearchResult, line_search
 from .newton import GaussNewton, LevenbergMarquardt, Newton
 from .optimizer import Optimizer
 from .regression import LinearFit, chi_squared, curve_fit, linear_regression
+from .results import LagrangeResult, LeastSquaresResult, OptimizeResult, RootResult, SolverResult
 from .rmsprop import RMSprop
-from .roots import RootResult, newton_raphson
+from .roots import newton_raphson
 from .sgd import SGD
-from .unconstrained import OptimizeResult, minimize
+from .unconstrained import minimize
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Newton", "GaussNewton",
            "LevenbergMarquardt", "lr_scheduler",
            "minimize", "OptimizeResult", "line_search", "LineSearchResult",
            "chi_squared", "linear_regression", "LinearFit", "curve_fit",
-           "newton_raphson", "RootResult", "lagrange", "LagrangeResult"]
+           "newton_raphson", "RootResult", "lagrange", "LagrangeResult", "SolverResult", "LeastSquaresResult"]

@@ -27,17 +27,13 @@ class Adagrad(Optimizer):
     tensor([0.5], requires_grad=True)
     """
 
+    _non_negative = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
     def __init__(self, params: ParamsLike, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))
-
-    def _check_options(self, group: dict[str, Any]) -> None:
-        super()._check_options(group)
-        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            if not group[name] >= 0.0:
-                raise ValueError(f"invalid {name}: {group[name]} (expected >= 0)")
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:

@@ -12,7 +12,6 @@ equivalent to the signs of the bordered Hessian's leading minors, but more robus
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,25 +20,8 @@ import autodiff as ad
 from autodiff import Tensor
 
 from ._derivatives import value_and_grad, value_and_jacobian, value_grad_hessian
+from .results import LagrangeResult
 from .roots import newton_raphson
-
-
-@dataclass
-class LagrangeResult:
-    """The point ``x``, the ``multipliers`` λ (∇f = Σλᵢ∇gᵢ), ``fun`` = f(x), ``classification``
-    ("minimum", "maximum", "saddle", "degenerate" if the second-order test is inconclusive, or
-    "isolated" if the constraints leave no free direction), the ``bordered_hessian``
-    [[0, Jg], [Jgᵀ, ∇²ₓL]], ``success``, ``nit``, ``message`` and the ``path`` of x."""
-
-    x: np.ndarray
-    multipliers: np.ndarray
-    fun: float
-    classification: str
-    bordered_hessian: np.ndarray
-    success: bool
-    nit: int
-    message: str
-    path: np.ndarray = field(repr=False)
 
 
 def lagrange(f: Callable[[Any], Any], constraints: Callable[[Any], Any] | Sequence[Callable[[Any], Any]],
@@ -83,8 +65,9 @@ def lagrange(f: Callable[[Any], Any], constraints: Callable[[Any], Any] | Sequen
     x, multipliers = z[:n], z[n:]
     bordered, classification = _classify(lagrangian, g, z, n, k)
     fun = float(value_and_grad(f, x, (n,))[0])
-    return LagrangeResult(x, multipliers, fun, classification, bordered, solution.converged, solution.nit,
-                          solution.message, solution.path[:, :n])
+    return LagrangeResult(x=x, fun=fun, nit=solution.nit, success=solution.success, message=solution.message,
+                          path=solution.path[:, :n], multipliers=multipliers, classification=classification,
+                          bordered_hessian=bordered)
 
 
 def _constraint_function(constraints: Any) -> Callable[[Tensor], Tensor]:

@@ -1,28 +1,31 @@
 """L-BFGS over parameters: quasi-Newton steps from the last ``history_size`` gradient differences.
 
-PyTorch's ``torch.optim.LBFGS`` algorithm and options: one ``step(closure)`` runs up to
-``max_iter`` iterations; the closure re-evaluates the model, calls ``backward`` and returns the
-loss. Without a line search the step is ``lr`` (the first one scaled by 1/‖g‖₁); with
-``line_search_fn="strong_wolfe"`` it satisfies the strong Wolfe conditions.
+PyTorch's ``torch.optim.LBFGS`` algorithm and options, step for step: one ``step(closure)`` runs
+up to ``max_iter`` iterations; the closure re-evaluates the model, calls ``backward`` and returns
+the loss (or only returns the loss: then the optimizer differentiates it and sets ``.grad``).
+Without a line search the step is ``lr`` (the first one scaled by 1/‖g‖₁); with
+``line_search_fn="strong_wolfe"`` it satisfies the strong Wolfe conditions. The two-loop
+recursion and the line search are the ones ``minimize(method="lbfgs")`` uses; the outer loop
+stays PyTorch's (its step sizes, history rules and stopping tests), so results match torch's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-import autodiff as ad
-from autodiff import Tensor
-
-from ._flat import FlatOptimizer, set_flat
+from ._flat import ClosureProblem, FlatOptimizer
+from .directions import two_loop
 from .linesearch import strong_wolfe
 from .optimizer import ParamsLike
 
 
 class LBFGS(FlatOptimizer):
     """Limited-memory BFGS (Nocedal & Wright, Algorithm 7.4), PyTorch's interface.
+
+    The closure calls ``backward()`` and returns the loss, as for ``torch.optim.LBFGS``; a closure
+    that only returns the loss works too (the optimizer then differentiates it and sets ``.grad``).
 
     >>> import autodiff as ad, optim
     >>> w = ad.tensor([-1.2, 1.0], requires_grad=True)
@@ -47,22 +50,12 @@ class LBFGS(FlatOptimizer):
                                       tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
                                       history_size=history_size, line_search_fn=line_search_fn))
 
-    def _evaluate(self, closure: Callable[[], Any], params: list[Tensor]) -> tuple[Any, float, np.ndarray]:
-        with ad.enable_grad():
-            loss = closure()
-        grads = [np.zeros(p.size) if p.grad is None else np.asarray(p.grad.data, dtype=float).reshape(-1)
-                 for p in params]
-        return loss, float(np.asarray(loss.data if isinstance(loss, Tensor) else loss)), np.concatenate(grads)
-
-    def _iterate(self, closure, params, start) -> Any:
-        if closure is None:
-            raise ValueError("LBFGS.step needs a closure that re-evaluates the model, calls backward() "
-                             "and returns the loss")
+    def _iterate(self, problem: ClosureProblem, start: np.ndarray) -> Any:
         group = self.param_groups[0]
         lr, history_size = group["lr"], group["history_size"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         state = self._state
-        orig_loss, loss, flat_grad = self._evaluate(closure, params)
+        orig_loss, loss, flat_grad = problem.value_and_grad(start)
         current_evals = 1
         state["func_evals"] += 1
         if np.max(np.abs(flat_grad)) <= tolerance_grad:
@@ -86,37 +79,34 @@ class LBFGS(FlatOptimizer):
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0), old_steps.pop(0), ro.pop(0)
                     old_dirs.append(y), old_steps.append(s), ro.append(1.0 / ys)
-                    h_diag = ys / float(y @ y)
-                d = _two_loop(flat_grad, old_dirs, old_steps, ro, h_diag)
+                    h_diag = ys / float(y @ y)  # PyTorch's state entry; two_loop takes γ from the newest pair
+                d = two_loop(flat_grad, list(zip(old_steps, old_dirs, ro, strict=True)))
             prev_flat_grad, prev_loss = flat_grad.copy(), loss
             t = min(1.0, 1.0 / np.sum(np.abs(flat_grad))) * lr if state["n_iter"] == 1 else lr
             gtd = float(flat_grad @ d)
             if gtd > -tolerance_change:  # not a descent direction any more
                 break
             if group["line_search_fn"] == "strong_wolfe":
-                def value_and_grad(z: np.ndarray) -> tuple[float, np.ndarray]:
-                    set_flat(params, z)
-                    return self._evaluate(closure, params)[1:]
-
-                search = strong_wolfe(value_and_grad, x, d, loss, flat_grad, alpha0=t, maxiter=25)
+                search = strong_wolfe(lambda z: problem.value_and_grad(z)[1:], x, d, loss, flat_grad, alpha0=t,
+                                      maxiter=25)
                 evals = search.nfev
                 t = search.alpha
                 x = x + t * d
-                set_flat(params, x)
+                problem.move_to(x)
                 if search.success:  # the last evaluation was at x: .grad describes the parameters
                     loss, flat_grad = search.fun, search.grad
                 else:  # it was elsewhere: evaluate at x again so .grad matches
-                    _, loss, flat_grad = self._evaluate(closure, params)
+                    _, loss, flat_grad = problem.value_and_grad(x)
                     evals += 1
                     if t == 0.0:
                         state["func_evals"] += evals
                         break
             else:
                 x = x + t * d
-                set_flat(params, x)
+                problem.move_to(x)
                 evals = 0
                 if n_iter != group["max_iter"]:
-                    _, loss, flat_grad = self._evaluate(closure, params)
+                    _, loss, flat_grad = problem.value_and_grad(x)
                     evals = 1
             current_evals += evals
             state["func_evals"] += evals
@@ -129,17 +119,3 @@ class LBFGS(FlatOptimizer):
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
-
-
-def _two_loop(grad: np.ndarray, old_dirs: list, old_steps: list, ro: list, h_diag: float) -> np.ndarray:
-    """-H·g for the L-BFGS inverse Hessian H of the stored pairs (s = old_steps, y = old_dirs)."""
-    q = -grad
-    alphas = [0.0] * len(old_dirs)
-    for i in range(len(old_dirs) - 1, -1, -1):
-        alphas[i] = float(old_steps[i] @ q) * ro[i]
-        q = q - alphas[i] * old_dirs[i]
-    r = q * h_diag
-    for i in range(len(old_dirs)):
-        beta = float(old_dirs[i] @ r) * ro[i]
-        r = r + (alphas[i] - beta) * old_steps[i]
-    return r

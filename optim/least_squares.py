@@ -17,40 +17,61 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from .directions import gauss_newton_direction, levenberg_marquardt_direction
+from .linesearch import armijo
+from .results import LeastSquaresResult
+
 Residual = Callable[[np.ndarray], np.ndarray]
 ResidualJacobian = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+TrialCost = Callable[[np.ndarray], tuple[float, Any]]
+
+# Levenberg-Marquardt's damping, for the solver and the optimizer alike (they had 1e10 and 1e20 as
+# ceilings and < and <= as the test). Marquardt's μ₀ = 10⁻³ and factor 10 (Press et al., Numerical
+# Recipes §15.5): one success or failure moves μ a decade. The floor 10⁻²⁰ keeps μD a regulariser;
+# the ceiling 10²⁰ is far past 1/ε, where JᵀJ is lost in rounding next to μD and a larger μ only
+# shrinks the same step below x's last bit, so a search that gets there has really failed. A
+# trial that leaves the cost equal to the last bit is taken: at the solution the solver then
+# stops through its step or cost test at once instead of after ~25 rising-μ failures.
+MU0, MU_FACTOR, MU_MIN, MU_MAX = 1e-3, 10.0, 1e-20, 1e20
 
 
-@dataclass
-class LeastSquaresResult:
-    """The solution ``x``, residuals ``fun`` and Jacobian ``jac`` there, ``cost`` = ½‖r‖², counts, status."""
+def levenberg_marquardt_step(cost_at: TrialCost, x: np.ndarray, r: np.ndarray, J: np.ndarray, mu: float,
+                             max_tries: int = 60, free: np.ndarray | None = None,
+                             bounds: tuple[np.ndarray, np.ndarray] | None = None
+                             ) -> tuple[np.ndarray | None, Any, float, int]:
+    """One Levenberg-Marquardt iteration, the damping loop: ``(x_new or None, payload, μ, evaluations)``.
 
-    x: np.ndarray
-    fun: np.ndarray
-    jac: np.ndarray
-    cost: float
-    nit: int
-    nfev: int
-    success: bool
-    message: str
-    path: np.ndarray = field(repr=False)
+    Tries d from (JᵀJ + μD) d = -Jᵀr; ``cost_at(trial)`` returns ½‖r(trial)‖² and a payload (the
+    caller's residuals and Jacobian there, say). A trial that does not raise the cost is taken
+    and μ shrinks ×10 (towards Gauss-Newton); otherwise μ grows ×10 (towards short gradient
+    steps) and the step is tried again. ``free`` (a mask) moves only some variables; trial points
+    are projected onto ``bounds``. The returned μ is the one to start the next iteration from.
 
-
-def gauss_newton_direction(r: np.ndarray, J: np.ndarray) -> np.ndarray:
-    """The Gauss-Newton step: the least-squares solution of J d = -r (minimum norm if J is rank deficient)."""
-    return np.linalg.lstsq(J, -r, rcond=None)[0]
-
-
-def levenberg_marquardt_direction(r: np.ndarray, J: np.ndarray, mu: float) -> np.ndarray:
-    """(JᵀJ + μD) d = -Jᵀr with D = diag(JᵀJ), solved stably as least squares [J; √(μD)] d ≈ [-r; 0]."""
-    scale = np.sum(J * J, axis=0)
-    scale = np.maximum(scale, 1e-12 * max(float(scale.max(initial=0.0)), 1e-300))
-    augmented = np.vstack([J, np.diag(np.sqrt(mu * scale))])
-    return np.linalg.lstsq(augmented, np.concatenate([-r, np.zeros(J.shape[1])]), rcond=None)[0]
+    >>> import numpy as np
+    >>> A, b = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), np.array([1.0, 2.0, 4.0])
+    >>> cost = lambda p: (0.5 * float((A @ p - b) @ (A @ p - b)), None)
+    >>> x = np.zeros(2)
+    >>> new_x, _, mu, tries = levenberg_marquardt_step(cost, x, A @ x - b, A, mu=1e-3)
+    >>> np.round(new_x, 3), mu, tries       # nearly the Gauss-Newton step, μ shrunk
+    (array([0.835, 1.498]), 0.0001, 1)
+    """
+    cost = 0.5 * float(r @ r)
+    columns = J if free is None else J[:, free]
+    tries = 0
+    while tries < max_tries:
+        tries += 1
+        trial = project(x + _on(free, levenberg_marquardt_direction(r, columns, mu)), bounds)
+        trial_cost, payload = cost_at(trial)
+        if math.isfinite(trial_cost) and trial_cost <= cost:
+            return trial, payload, max(mu / MU_FACTOR, MU_MIN), tries
+        mu *= MU_FACTOR
+        if mu > MU_MAX:
+            break
+    return None, None, min(mu, MU_MAX), tries
 
 
 def project(x: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
@@ -65,8 +86,10 @@ def free_variables(x: np.ndarray, grad: np.ndarray, bounds: tuple[np.ndarray, np
     return ~(((x <= lower) & (grad > 0)) | ((x >= upper) & (grad < 0)))
 
 
-def _on(free: np.ndarray, step: np.ndarray) -> np.ndarray:
+def _on(free: np.ndarray | None, step: np.ndarray) -> np.ndarray:
     """A step of the free variables, as a full-length step (zero on the others)."""
+    if free is None:
+        return step
     full = np.zeros(free.size)
     full[free] = step
     return full
@@ -92,11 +115,21 @@ def check_bounds(bounds, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None
 def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray, method: str = "lm",
                         bounds: tuple[np.ndarray, np.ndarray] | None = None, xtol: float = 1e-12,
                         ftol: float = 1e-15, gtol: float = 1e-14, maxiter: int = 500,
-                        mu: float = 1e-3) -> LeastSquaresResult:
-    """Minimise ½‖r(x)‖² from x0 with ``method`` "lm", "gauss-newton" or "gd".
+                        mu: float = MU0) -> LeastSquaresResult:
+    """Minimise ½‖r(x)‖² from x0 with ``method`` "lm", "gauss-newton" or "gd"; ``residual_and_jacobian(x)``
+    returns r(x) and J(x) = ∂r/∂x as arrays (m and m×n).
 
-    Stops (success) when a step changes x by less than xtol·(‖x‖ + xtol), when the cost stops
-    falling by more than ftol relative, or when ‖Jᵀr‖∞ ≤ gtol·(1 + cost).
+    Stops with success when ‖Jᵀr‖∞ ≤ gtol·(1 + cost) (the projected gradient, with bounds), when a
+    step changes x by less than xtol·(‖x‖ + xtol), when the cost falls by less than ftol relative,
+    or when no step lowers the cost and ‖Jᵀr‖∞ ≤ 10⁻⁸·(1 + cost) (converged to rounding);
+    without success after ``maxiter`` iterations, when no step lowers the cost with a larger
+    gradient, or when r or J is not finite at x0. The result's ``jac`` is J at the returned x.
+
+    >>> import numpy as np
+    >>> A, b = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), np.array([1.0, 2.0, 4.0])
+    >>> result = solve_least_squares(lambda p: (A @ p - b, A), np.zeros(2))
+    >>> result.success, np.round(result.x, 6), result.jac.shape
+    (True, array([0.833333, 1.5     ]), (3, 2))
     """
     if method not in ("lm", "gauss-newton", "gd"):
         raise ValueError(f"unknown least-squares method {method!r}; expected 'lm', 'gauss-newton' or 'gd'")
@@ -106,7 +139,13 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
     path = [x.copy()]
 
     def done(success: bool, message: str, nit: int) -> LeastSquaresResult:
-        return LeastSquaresResult(x, r, J, 0.5 * float(r @ r), nit, nfev, success, message, np.array(path))
+        return LeastSquaresResult(x=x, fun=r, jac=J, cost=0.5 * float(r @ r), nit=nit, nfev=nfev,
+                                  success=success, message=message, path=np.array(path))
+
+    def cost_at(trial: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
+        r_trial, J_trial = residual_and_jacobian(trial)
+        finite = np.all(np.isfinite(J_trial))  # a step to where J is not finite would strand the next one
+        return (0.5 * float(r_trial @ r_trial) if finite else math.inf), (r_trial, J_trial)
 
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
         return done(False, "the residuals or their Jacobian are not finite at x0", 0)
@@ -117,45 +156,26 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
         grad = np.where(free, full_grad, 0.0)  # the projected gradient: zero where a bound holds x
         if float(np.max(np.abs(grad), initial=0.0)) <= gtol * (1 + cost):
             return done(True, "gradient of the cost below gtol", nit - 1)
-        accepted = None
         if method == "lm":
-            for _ in range(60):
-                trial = project(x + _on(free, levenberg_marquardt_direction(r, J[:, free], mu)), bounds)
-                r_trial, J_trial = residual_and_jacobian(trial)
-                nfev += 1
-                cost_trial = 0.5 * float(r_trial @ r_trial)
-                if math.isfinite(cost_trial) and np.all(np.isfinite(J_trial)) and cost_trial <= cost:
-                    accepted = (trial, r_trial, J_trial, cost_trial)
-                    mu = max(mu / 10, 1e-20)
-                    break
-                mu *= 10
-                if mu > 1e20:
-                    break
+            trial, evaluated, mu, tries = levenberg_marquardt_step(cost_at, x, r, J, mu, free=free, bounds=bounds)
+            nfev += tries
         else:
             d = _on(free, gauss_newton_direction(r, J[:, free])) if method == "gauss-newton" else -grad
-            slope = float(grad @ d)
-            if not slope < 0:
+            if not float(grad @ d) < 0:
                 return done(False, "the Gauss-Newton step is not a descent direction", nit - 1)
-            alpha = 1.0
-            for _ in range(60):
-                trial = project(x + alpha * d, bounds)
-                r_trial, J_trial = residual_and_jacobian(trial)
-                nfev += 1
-                cost_trial = 0.5 * float(r_trial @ r_trial)
-                if math.isfinite(cost_trial) and cost_trial <= cost + 1e-4 * float(grad @ (trial - x)):
-                    accepted = (trial, r_trial, J_trial, cost_trial)
-                    break
-                alpha *= 0.5
-        if accepted is None:
+            search = armijo(cost_at, x, d, cost, grad, maxiter=60, project=lambda z: project(z, bounds))
+            nfev += search.nfev
+            trial, evaluated = (project(x + search.alpha * d, bounds), search.grad) if search.success else (None, None)
+        if trial is None:
             # no step lowers the cost: at a minimum to rounding, or stuck
             small = float(np.max(np.abs(grad), initial=0.0)) <= 1e-8 * (1 + cost)
             return done(small, "no step lowers the cost any more (converged to rounding)" if small
                         else "could not find a step that lowers the cost", nit - 1)
-        step = accepted[0] - x
-        x, r, J, cost_new = accepted
+        step = trial - x
+        x, (r, J) = trial, evaluated
         path.append(x.copy())
         if np.linalg.norm(step) <= xtol * (np.linalg.norm(x) + xtol):
             return done(True, "the step is below xtol", nit)
-        if cost - cost_new <= ftol * cost:
+        if cost - 0.5 * float(r @ r) <= ftol * cost:
             return done(True, "the cost stopped decreasing (relative change below ftol)", nit)
     return done(False, f"maximum number of iterations ({maxiter}) reached", maxiter)

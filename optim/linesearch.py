@@ -25,11 +25,14 @@ ValueGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 @dataclass
 class LineSearchResult:
-    """The accepted step ``alpha``, f and ∇f there (flat), evaluations used, and whether it worked."""
+    """The accepted step ``alpha``, f and ∇f there (flat), evaluations used, and whether it worked.
+
+    A step along a line, not a solution, so not a ``SolverResult``. ``grad`` is whatever the
+    evaluation gave beside the value (∇f for ``line_search``; None where only f was evaluated)."""
 
     alpha: float
     fun: float
-    grad: np.ndarray | None
+    grad: Any
     nfev: int
     success: bool
     message: str
@@ -80,15 +83,35 @@ def line_search(f: Callable[[Any], Any], x: Any, direction: Any, fun: float | No
 
 
 def armijo(fg: ValueGrad, x: np.ndarray, d: np.ndarray, f0: float, g0: np.ndarray, alpha0: float = 1.0,
-           c1: float = 1e-4, shrink: float = 0.5, maxiter: int = 50) -> LineSearchResult:
-    """Backtracking: the first α = α₀·shrinkᵏ with φ(α) ≤ φ(0) + c₁·α·φ'(0) (flat arrays in)."""
+           c1: float = 1e-4, shrink: float = 0.5, maxiter: int = 50,
+           project: Callable[[np.ndarray], np.ndarray] | None = None) -> LineSearchResult:
+    """Backtracking: the first α = α₀·shrinkᵏ with φ(α) ≤ φ(0) + c₁·α·φ'(0) (flat arrays in).
+
+    The one Armijo search of the package: ``line_search``, ``minimize`` (gd, newton), the
+    least-squares solvers and the Newton and Gauss-Newton optimizers all use it. ``fg(z)``
+    returns ``(f(z), anything)``, the second kept as the result's ``grad`` (∇f when fg gives it).
+    With ``project`` (onto a box, say) the trial points are ``project(x + αd)`` and the test is
+    f ≤ f₀ + c₁·∇f·(trial - x), the projected Armijo rule (Bertsekas 1982).
+
+    >>> import numpy as np
+    >>> fg = lambda z: (float(z @ z), 2 * z)
+    >>> x = np.array([1.0])
+    >>> armijo(fg, x, np.array([-4.0]), *fg(x)).alpha     # 1 and 0.5 overshoot, 0.25 lands on 0
+    0.25
+    """
     slope = float(g0 @ d)
     if not slope < 0:
         return LineSearchResult(0.0, f0, g0, 0, False, "not a descent direction (∇f·d >= 0)")
     alpha = alpha0
     for k in range(1, maxiter + 1):
-        value, grad = fg(x + alpha * d)
-        if math.isfinite(value) and value <= f0 + c1 * alpha * slope:
+        if project is None:
+            value, grad = fg(x + alpha * d)
+            decrease = alpha * slope
+        else:
+            trial = project(x + alpha * d)
+            value, grad = fg(trial)
+            decrease = float(g0 @ (trial - x))
+        if math.isfinite(value) and value <= f0 + c1 * decrease:
             return LineSearchResult(alpha, value, grad, k, True, "sufficient decrease")
         alpha *= shrink
     return LineSearchResult(0.0, f0, g0, maxiter, False,

@@ -52,6 +52,7 @@ class Optimizer:
     """
 
     _state_like_params = True  # state arrays have their parameter's shape (checked on loading)
+    _non_negative: tuple[str, ...] = ()  # options that must be >= 0 (checked with lr)
 
     def __init__(self, params: ParamsLike, defaults: dict[str, Any]) -> None:
         if params is None or not hasattr(params, "__iter__"):
@@ -98,6 +99,9 @@ class Optimizer:
         """Validate a group's options (subclasses raise ValueError for bad values)."""
         if "lr" in group and not group["lr"] >= 0.0:
             raise ValueError(f"invalid learning rate: {group['lr']} (expected lr >= 0)")
+        for name in self._non_negative:
+            if not group[name] >= 0.0:
+                raise ValueError(f"invalid {name}: {group[name]} (expected >= 0)")
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]

@@ -27,17 +27,13 @@ class RMSprop(Optimizer):
     tensor([0.98], requires_grad=True)
     """
 
+    _non_negative = ("alpha", "eps", "weight_decay", "momentum")
+
     def __init__(self, params: ParamsLike, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
-
-    def _check_options(self, group: dict[str, Any]) -> None:
-        super()._check_options(group)
-        for name in ("alpha", "eps", "weight_decay", "momentum"):
-            if not group[name] >= 0.0:
-                raise ValueError(f"invalid {name}: {group[name]} (expected >= 0)")
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:

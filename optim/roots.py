@@ -9,40 +9,20 @@ never raises from inside numpy and never loops forever.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ._derivatives import value_and_jacobian
-
-
-@dataclass
-class RootResult:
-    """``root`` (a float for scalar problems), ``fun`` = f(root), whether it ``converged`` (also
-    ``success``), iterations ``nit``, a ``message``, and ``path``: every iterate, x0 first."""
-
-    root: Any
-    fun: Any
-    converged: bool
-    nit: int
-    message: str
-    path: np.ndarray = field(repr=False)
-
-    @property
-    def success(self) -> bool:
-        return self.converged
-
-    @property
-    def x(self) -> Any:
-        return self.root
+from .results import RootResult
 
 
 def newton_raphson(f: Callable[[Any], Any], x0: Any, tol: float = 1e-10, maxiter: int = 50,
                    max_abs: float = 1e12) -> RootResult:
     """Find x with f(x) = 0 by Newton's method from ``x0``; f maps a Tensor to a Tensor of the same size.
 
-    Converged when ‖f(x)‖∞ ≤ ``tol``. Stops with ``converged=False`` on a zero derivative or
+    Converged when ‖f(x)‖∞ ≤ ``tol``. The result's ``x`` is also ``root``, its ``success`` also
+    ``converged`` (the course's words). Stops with ``converged=False`` on a zero derivative or
     singular Jacobian, on divergence (non-finite values or ‖x‖ > ``max_abs``), on a cycle (an
     iterate repeats an earlier one), or after ``maxiter`` steps.
 
@@ -64,7 +44,8 @@ def newton_raphson(f: Callable[[Any], Any], x0: Any, tol: float = 1e-10, maxiter
     def finish(converged: bool, message: str, nit: int) -> RootResult:
         root = float(x[0]) if scalar else x.reshape(shape)
         fun = float(values[0]) if scalar and values.size == 1 else values
-        return RootResult(root, fun, converged, nit, message, np.array(path).reshape((len(path),) + shape))
+        return RootResult(x=root, fun=fun, nit=nit, success=converged, message=message,
+                          path=np.array(path).reshape((len(path),) + shape))
 
     for nit in range(maxiter + 1):
         with np.errstate(all="ignore"):

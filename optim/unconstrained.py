@@ -18,34 +18,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ._damping import damped_newton_direction
 from ._derivatives import value, value_and_grad, value_grad_hessian
-from .linesearch import LineSearchResult, armijo, strong_wolfe
-
-
-@dataclass
-class OptimizeResult:
-    """What a solver found: ``x``, ``fun`` = f(x), ``grad`` = ∇f(x), iterations ``nit``, evaluations
-    ``nfev``, ``success`` and a ``message`` saying why it stopped, and ``path``: every iterate
-    (``path[0]`` is x0), shape (nit + 1, *x.shape)."""
-
-    x: np.ndarray
-    fun: float
-    grad: np.ndarray
-    nit: int
-    nfev: int
-    success: bool
-    message: str
-    path: np.ndarray = field(repr=False)
-
-    def __repr__(self) -> str:
-        return (f"OptimizeResult(success={self.success}, message={self.message!r}, x={self.x!r}, "
-                f"fun={self.fun!r}, nit={self.nit}, nfev={self.nfev})")
+from .directions import damped_newton_direction, two_loop
+from .linesearch import LineSearchResult, ValueGrad, armijo, strong_wolfe
+from .results import OptimizeResult
 
 
 class _Problem:
@@ -160,9 +140,9 @@ class _Run:
 
     def result(self, shape: tuple[int, ...]) -> OptimizeResult:
         success, message = self.finished if self.finished is not None else (False, "not run")
-        return OptimizeResult(self.x.reshape(shape), self.fun, self.grad.reshape(shape), self.nit,
-                              self.problem.nfev, success, message,
-                              np.array(self.path).reshape((len(self.path),) + shape))
+        return OptimizeResult(x=self.x.reshape(shape), fun=self.fun, grad=self.grad.reshape(shape), nit=self.nit,
+                              nfev=self.problem.nfev, success=success, message=message,
+                              path=np.array(self.path).reshape((len(self.path),) + shape))
 
 
 def _gradient_descent(run: _Run, lr: float | None = None, c1: float = 1e-4) -> None:
@@ -188,14 +168,35 @@ def _momentum(run: _Run, lr: float = 1e-2, beta: float = 0.9) -> None:
         run.accept(x, *run.problem.fg(x))
 
 
+def damped_newton_step(value: ValueGrad, x: np.ndarray, fun: float, grad: np.ndarray, hessian: np.ndarray,
+                       damping: float = 0.0, alpha0: float = 1.0, c1: float = 1e-4,
+                       max_backtracks: int = 50) -> tuple[LineSearchResult, np.ndarray, float] | None:
+    """One damped Newton iteration: ``(search, d, μ)``, or None if no μ makes ∇²f + μI positive definite.
+
+    d solves (∇²f + μI) d = -∇f with μ ≥ ``damping`` grown until the matrix is positive definite;
+    then Armijo backtracking from α = ``alpha0`` on ``value(z) -> (f(z), _)``. The step of
+    ``minimize(method="newton")`` and of ``optim.Newton``.
+
+    >>> import numpy as np
+    >>> f = lambda z: (float(z @ z), None)
+    >>> search, d, mu = damped_newton_step(f, np.array([3.0]), 9.0, np.array([6.0]), np.array([[2.0]]))
+    >>> search.alpha, d, mu               # the exact minimiser in one step
+    (1.0, array([-3.]), 0.0)
+    """
+    found = damped_newton_direction(hessian, grad, damping=damping)
+    if found is None:
+        return None
+    d, mu = found
+    return armijo(value, x, d, fun, grad, alpha0=alpha0, c1=c1, maxiter=max_backtracks), d, mu
+
+
 def _newton(run: _Run, c1: float = 1e-4) -> None:
     fun, grad, hessian = run.problem.fgh(run.x)
     while run.running():
-        found = damped_newton_direction(hessian, grad)
-        if found is None:
+        step = damped_newton_step(run.problem.f_only, run.x, run.fun, run.grad, hessian, c1=c1)
+        if step is None:
             return run.fail("the Hessian is not finite or cannot be made positive definite")
-        d, _ = found
-        search = armijo(run.problem.f_only, run.x, d, run.fun, run.grad, alpha0=1.0, c1=c1)
+        search, d, _ = step
         if not search.success:
             # the Newton decrement -∇f·d/2 predicts the decrease still available; below f's rounding
             # no step can show a decrease, and x is as good as it gets
@@ -270,20 +271,3 @@ def _lbfgs(run: _Run, c1: float = 1e-4, c2: float = 0.9, history: int = 10) -> N
     pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=history)
     _quasi_newton(run, c1, c2, lambda g: two_loop(g, pairs),
                   lambda s, y, sy: pairs.append((s, y, 1.0 / sy)), pairs.clear)
-
-
-def two_loop(grad: np.ndarray, pairs: Any) -> np.ndarray:
-    """-H·g with H the L-BFGS inverse Hessian of the stored (s, y, 1/sᵀy) pairs (N&W Algorithm 7.4)."""
-    q = grad.copy()
-    alphas = []
-    for s, y, rho in reversed(pairs):
-        alpha = rho * float(s @ q)
-        q -= alpha * y
-        alphas.append(alpha)
-    if pairs:
-        s, y, _ = pairs[-1]
-        q *= float(s @ y) / float(y @ y)  # H₀ = γI, γ = sᵀy/yᵀy
-    for (s, y, rho), alpha in zip(pairs, reversed(alphas), strict=True):
-        beta = rho * float(y @ q)
-        q += (alpha - beta) * s
-    return -q

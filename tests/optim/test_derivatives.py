@@ -1,9 +1,14 @@
-"""optim's internal derivative helpers against ad.jacobian / ad.hessian and finite differences."""
+"""optim's derivative adapter and the Jacobian machinery under it (autodiff/jacobians.py).
+
+optim/_derivatives.py is a thin adapter over ``autodiff.jacobians.jacobian_of``, the machinery
+of ``ad.jacobian`` and ``ad.hessian`` too; the chunking it needs is an option of those functions.
+"""
 
 import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.jacobians import jacobian_of
 from optim import _derivatives as D
 
 RNG = np.random.default_rng(2)
@@ -59,10 +64,57 @@ def test_jacobian_over_a_list_of_parameters_and_unused_inputs():
     b = ad.tensor(np.ones(4), requires_grad=True)
     unused = ad.tensor([1.0, 2.0], requires_grad=True)
     out = ad.tanh(w @ ad.tensor(X0) + b)
-    jac = D.jacobian_of(out, [w, b, unused])
+    jac = D.flat_jacobian(out, [w, b, unused])
     assert jac.shape == (4, 12 + 4 + 2)
     dtanh = 1 - np.tanh(A @ X0 + 1) ** 2
     np.testing.assert_allclose(jac[:, 12:16], np.diag(dtanh), rtol=1e-12)
     np.testing.assert_allclose(jac[:, :12], np.einsum("i,ij,k->ijk", dtanh, np.eye(4), X0).reshape(4, 12),
                                rtol=1e-12)
     assert not jac[:, 16:].any()
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd", "auto"])
+@pytest.mark.parametrize("f", [wide_f, tall_f], ids=["wide", "tall"])
+def test_jacobian_chunk_size_and_modes_agree(f, mode):
+    x = ad.tensor(X0)
+    whole = ad.jacobian(f, mode="rev")(x).data
+    for chunk_size in (None, 1, 2, 7, 1000):
+        J = ad.jacobian(f, mode=mode, vectorize=True, chunk_size=chunk_size)(x)
+        np.testing.assert_allclose(J.data, whole, rtol=1e-12, atol=1e-15, err_msg=f"chunk_size={chunk_size}")
+
+
+def test_hessian_chunk_size_gives_the_same_hessian_and_stays_differentiable():
+    x = ad.tensor(X0)
+    H = ad.hessian(scalar_f)(x).data
+    for chunk_size in (1, 2, 3):
+        np.testing.assert_allclose(ad.hessian(scalar_f, chunk_size=chunk_size)(x).data, H, rtol=1e-13)
+    # inside another transform the chunks are concatenated on the tape: d/dx tr H is the third derivative
+    trace = lambda v: ad.hessian(scalar_f, chunk_size=2)(v).sum()
+    np.testing.assert_allclose(ad.grad(trace)(x).data, ad.grad(lambda v: ad.hessian(scalar_f)(v).sum())(x).data,
+                               rtol=1e-12)
+
+
+def test_jacobian_of_a_recorded_output_with_respect_to_leaves():
+    w = ad.tensor(A, requires_grad=True)
+    b = ad.tensor(np.ones(4), requires_grad=True)
+    out = ad.tanh(w @ ad.tensor(X0) + b)
+    for mode in ("rev", "fwd", "auto"):
+        dw, db = jacobian_of(out, [w, b], mode=mode, chunk_size=3)
+        assert dw.shape == (4, 4, 3) and db.shape == (4, 4)
+        np.testing.assert_allclose(db.data, np.diag(1 - np.tanh(A @ X0 + 1) ** 2), rtol=1e-12)
+    out.sum().backward()  # jacobian_of kept the graph of out
+    np.testing.assert_allclose(b.grad.data, 1 - np.tanh(A @ X0 + 1) ** 2, rtol=1e-12)
+    (db,) = jacobian_of(ad.tanh(w @ ad.tensor(X0) + b).sum(), b, create_graph=True)
+    assert db.requires_grad  # recorded: a second derivative can follow
+
+
+def test_bad_chunk_size_and_mode_are_refused():
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="chunk_size must be a positive int"):
+            ad.jacobian(wide_f, chunk_size=bad)
+        with pytest.raises(ValueError, match="chunk_size must be a positive int"):
+            ad.hessian(scalar_f, chunk_size=bad)
+    with pytest.raises(ValueError, match="'rev', 'fwd' or 'auto'"):
+        ad.jacobian(wide_f, mode="sideways")
+    with pytest.raises(TypeError, match="requires grad"):
+        jacobian_of(ad.tensor([1.0]) * 2, [ad.tensor([1.0])])
