@@ -21,6 +21,7 @@ public names this module fills.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,19 +113,40 @@ class Public:
 
 OPS: dict[str, Op] = {}         # every primitive of the library, by name (internal ones included)
 PUBLIC: dict[str, Public] = {}  # every public op name (aliases included) -> its entry
+_ORIGINS: dict[str, tuple[str, int]] = {}  # op name -> where it was defined (file, line)
+
+
+def _definition_site() -> tuple[str, int]:
+    """The file and line of the ``primitive(...)`` call (the caller of this module's functions)."""
+    frame = sys._getframe(1)
+    while frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return frame.f_code.co_filename, frame.f_lineno
 
 
 def _register_op(op: Op) -> None:
-    if op.name in OPS:
-        raise ValueError(f"two ops are named {op.name!r}")
+    """Names are unique; a module loaded a second time (pytest's doctest collection of a single file
+    does that) defines its ops again at the same place, which replaces them."""
+    site = _definition_site()
+    if op.name in OPS and _ORIGINS[op.name] != site:
+        raise ValueError(f"two ops are named {op.name!r} ({_ORIGINS[op.name][0]} and {site[0]})")
     OPS[op.name] = op
+    _ORIGINS[op.name] = site
 
 
 def _register_public(entry: Public) -> None:
     for name in entry.names:
-        if name in PUBLIC:
+        if name in PUBLIC and _code_site(PUBLIC[name]) != _code_site(entry):
             raise ValueError(f"two public ops are named {name!r}")
         PUBLIC[name] = entry
+
+
+def _code_site(entry: Public) -> tuple[str, ...]:
+    """What identifies a public name's definition across a second load of its module."""
+    if entry.op is not None:
+        return ("op", entry.op.name)
+    code = getattr(entry.function, "__code__", None)
+    return ("function", code.co_filename, str(code.co_firstlineno)) if code else ("object", str(id(entry.function)))
 
 
 def _input_names(forward: Callable[..., Any], count: int) -> tuple[str, ...]:
