@@ -215,7 +215,7 @@ class Explanation:
 
         params = {**_defaults(op.forward, len(op.inputs)), **instruction.node._params}
         names: dict[str, Any] = {k: (_literal(v) if python else v) for k, v in params.items()}
-        if len(op.inputs) == 1 and len(instruction.args) != 1:  # variadic: one list of inputs
+        if op.variadic:  # one list of inputs
             items = [shown(a) if python or not isinstance(a, str) else pretty_name(a, style == "latex")
                      for a in instruction.args]
             names[op.inputs[0]] = "[" + ", ".join(map(str, items)) + "]"
@@ -312,7 +312,7 @@ class Explanation:
         if op.partials is not None:
             partial = render(op.partials[i], names, style)
             return partial, _product(tangent, partial, op.partials[i], False, latex, adjoint_first=False)
-        if op.linear and len(op.inputs) == len(instruction.args):
+        if op.linear and not op.variadic:
             rule = render(op.formula, {**names, op.inputs[i]: f"{name}_dot"}, style)
         elif op.tangent:
             rule = render(op.tangent, {**names, **{f"d{n}": (f"{a}_dot" if j == i else 0) for j, (n, a) in

@@ -75,8 +75,8 @@ class _Writer:
     def _inputs_and_params(self, instruction: Any) -> tuple[str, str, str]:
         shown = self.e.substitutions(instruction, "python")
         op = instruction.node._op
-        if len(op.inputs) == 1 and len(instruction.args) != 1:
-            inputs = shown[op.inputs[0]].strip("[]")
+        if op.variadic:
+            inputs = shown[op.inputs[0]][1:-1]
         else:
             inputs = ", ".join(str(shown[n]) for n in op.inputs)
         params = "".join(f", {k}={shown[k]}" for k in instruction.node._params)
@@ -102,6 +102,11 @@ def _called_names(template: str) -> set[str]:
     return {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
+def _has_none(instruction: Any) -> bool:
+    """An input given as None (clip without a bound, linear without a bias): the templates need them all."""
+    return any(a is None for a in instruction.args)
+
+
 def _needs_unbroadcast(node: Tensor, i: int) -> bool:
     return np.shape(node._input_data[i]) != np.shape(node.data)
 
@@ -116,7 +121,7 @@ def as_source(e: Any) -> str:
     for instruction in e._instructions:
         op = instruction.node._op
         names = e.substitutions(instruction, "python")
-        if op.formula and not (names_in(op.formula) - set(names)):
+        if op.formula and not (names_in(op.formula) - set(names)) and not _has_none(instruction):
             right = w.expression(op.formula, names)
         else:  # a formula that is only for reading: run the op itself
             right = w.call_forward(instruction)
@@ -160,7 +165,7 @@ def _adjoint_lines(e: Any, w: _Writer) -> None:
             i = term.position
             g = f"{py(term.other)}_bar"
             op = node._op
-            if op.partials is not None:
+            if op.partials is not None and not _has_none(instruction):
                 partial = op.partials[i].strip()
                 names = e.substitutions(instruction, "python")
                 factor = w.expression(op.partials[i], names)
@@ -195,7 +200,7 @@ def _tangent_lines(e: Any, w: _Writer) -> None:
             if not isinstance(arg, str) or arg not in known:
                 continue
             dot = f"{py(arg)}_dot"
-            if op.partials is not None:
+            if op.partials is not None and not _has_none(instruction):
                 partial = op.partials[i].strip()
                 factor = w.expression(op.partials[i], e.substitutions(instruction, "python"))
                 part = dot if partial == "1" else f"-{dot}" if partial == "-1" else f"({factor}) * {dot}"

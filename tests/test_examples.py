@@ -22,6 +22,7 @@ OUTPUTS = {
     "07_chi2_regression.py": ["fit.png", "chi2_landscape.png"],
     "08_gaussian_fit.py": ["gaussian_fit.png"],
     "09_digits_conv.py": ["training.png", "predictions.png", "filters.png", GRAPH],
+    "10_evaluation_trace.py": ["baydin_reverse.md", "baydin_reverse.tex", "baydin_gradient.py"],
 }
 
 
@@ -33,6 +34,12 @@ def check_picture(path: Path) -> None:
     elif path.suffix == ".svg":
         root = ET.fromstring(data)
         assert root.tag.endswith("svg") and len(root) > 0, f"{path.name} is an empty SVG"
+    elif path.suffix == ".md":
+        assert data.startswith(b"**Primal trace**") and b"| derivative |" in data, f"{path.name} has no tables"
+    elif path.suffix == ".tex":
+        assert data.count(b"\\begin{tabular}") == 2, f"{path.name} has no tabular"
+    elif path.suffix == ".py":
+        compile(data, str(path), "exec")  # the derivative program is Python
     else:
         assert data.startswith(b"digraph"), f"{path.name} is not DOT text"
 

@@ -58,6 +58,7 @@ PRINTS = {
     "print(popt.round(2))": "[3.  0.7]",
     "print(ad.to_dot(loss))": "digraph autodiff {",
     'print(record.formula, "|", record.partials[0])': "np.tanh(x) | 1 - out**2",
+    "print(e)": "Gradient: ∂y/∂x₁ = 5.5, ∂y/∂x₂ = 1.71634",
 }
 
 # a block (a fragment of it) -> code checking what its comments state, run after it on its names

@@ -211,4 +211,10 @@ taylor = Command(
                 "against its Taylor polynomials.",
     add_arguments=_taylor_arguments, run=_taylor)
 
-BUILTIN = {"graph": graph, "check": check, "taylor": taylor}
+def _builtin() -> dict[str, Command]:
+    from .explain import command as explain  # noqa: PLC0415 (its own module; it imports this one's neighbours)
+
+    return {"graph": graph, "check": check, "taylor": taylor, "explain": explain}
+
+
+BUILTIN = _builtin()

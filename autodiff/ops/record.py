@@ -72,6 +72,11 @@ class Op:
         return f"<op {self.name}>"
 
     @property
+    def variadic(self) -> bool:
+        """Whether the op takes any number of inputs (concatenate, stack, einsum)."""
+        return isinstance(self.vjps, VariadicVJP)
+
+    @property
     def elementwise(self) -> bool:
         """Whether each input's VJP is the cotangent times a local partial (``partials`` given)."""
         return self.partials is not None
