@@ -20,8 +20,9 @@ from .errors import (
     GraphFreedError,
     InPlaceError,
     ShapeError,
+    TracingError,
 )
-from .explain import Explanation, explain
+from .explanation import Explanation, explain
 from .factories import (
     arange,
     eye,
@@ -49,6 +50,7 @@ from .finite_diff import (
 from .function import Context, Function
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .compiler import jit
 from .ops import *  # noqa: F403 (every public op, as its record names it)
 from .viz import draw_graph, to_dot  # pictures (graphviz package; rendering needs `dot`)
 
@@ -63,5 +65,5 @@ __all__ = [
     "step_size_study",
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "taylor", "taylor_polynomial", "linearize", "quadratic_approx",
-    "draw_graph", "to_dot", "ConcretizationError", "explain", "Explanation",
+    "draw_graph", "to_dot", "ConcretizationError", "TracingError", "explain", "Explanation", "jit",
 ] + ops.__all__

@@ -30,3 +30,24 @@ class DtypeError(AutodiffError, TypeError):
 class ConcretizationError(AutodiffError, TypeError):
     """A Tensor being differentiated (or traced by ``jit``) was turned into a Python number or a plain
     array (``float(t)``, ``math.sin(t)``, ``np.asarray(t)``), which would silently cut its derivative."""
+
+    @staticmethod
+    def lost(how: str) -> str:
+        return (f"{how} of a Tensor that is being differentiated (inside ad.grad, ad.jacobian or another "
+                "transform) would lose its derivative: math.sin(x) and float(x) see only a number. Use the "
+                "library's functions on the Tensor (ad.sin(x) or np.sin(x)), or x.detach() for a value that "
+                "is meant to be constant")
+
+
+class TracingError(ConcretizationError):
+    """Under ``ad.jit``: the function needs a traced value's number (``if x > 0:``, ``float(x)``), changes a
+    traced tensor in place, or closes over a tensor that requires grad. The message says what to use."""
+
+    IN_PLACE = ("an in-place change of a traced tensor inside ad.jit cannot be recorded; use an out-of-place "
+                "op (x = x + 1, ad.where(...))")
+
+    @staticmethod
+    def concrete(how: str) -> str:
+        return (f"{how} of a traced value inside ad.jit: the program is recorded once and replayed on new "
+                "arguments, so it cannot depend on this value. Use the library's ops on the Tensor (ad.where "
+                "instead of `if`), or mark the argument static (ad.jit(f, static_argnums=...))")

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ShapeError
-from .grad_mode import GRAD_MODE, no_grad
+from .errors import ShapeError, TracingError
+from .grad_mode import GRAD_MODE, TRACING, no_grad
 from .ops.core import data_of
 from .ops.record import Op
 from .tensor import Tensor
@@ -96,6 +96,9 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
+        if TRACING.active and any(isinstance(a, Tensor) and (a.requires_grad or a._op is not None) for a in args):
+            raise TracingError(f"ad.jit cannot replay the custom Function {cls.__name__!r}: its forward and "
+                               "backward may read values that a replay would not update; call it outside jit")
         ctx = Context()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad():

@@ -39,6 +39,7 @@ from .jacobians import identity as _identity
 from .jacobians import pushforward as _pushforward
 from .jacobians import zeros as _zeros
 from .ops import sum
+from .pytree import LEAF, flatten, unflatten
 from .tensor import Tensor
 
 Argnums = int | Sequence[int]
@@ -106,18 +107,34 @@ def _argnums(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], b
 
 
 def _call(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Argnums,
-          who: str) -> tuple[Any, list[Tensor], bool, bool]:
+          who: str, structures: list | None = None) -> tuple[Any, list[Tensor], bool, bool]:
     """f called, recorded, with fresh nodes at ``argnums``: its result, those nodes, whether argnums
-    was an int, and whether results must stay differentiable."""
+    was an int, and whether results must stay differentiable. With a ``structures`` list (grad), an
+    argument may be a tuple, list or dict of values: each of its leaves gets a node, and the list
+    receives each argument's structure (``pytree``) to give the gradient the same shape."""
     nums, single = _argnums(argnums, len(args), who)
     keep = _differentiating(list(args) + list(kwargs.values()))
     args = list(args)
-    xs = [_start(args[i], keep, i, who) for i in nums]
-    for i, x in zip(nums, xs, strict=True):
-        args[i] = x
+    xs = []
+    for i in nums:
+        leaves, tree = flatten(args[i]) if structures is not None else ([args[i]], LEAF)
+        nodes = [_start(leaf, keep, i, who) for leaf in leaves]
+        args[i] = unflatten(tree, nodes)
+        xs += nodes
+        if structures is not None:
+            structures.append((tree, len(nodes)))
     with _tracing():
         result = f(*args, **kwargs)
     return result, xs, single, keep
+
+
+def _regroup(grads: list[Any], structures: list) -> list[Any]:
+    """Flat gradients back in the structure of each differentiated argument."""
+    grouped, start = [], 0
+    for tree, count in structures:
+        grouped.append(unflatten(tree, grads[start: start + count]))
+        start += count
+    return grouped
 
 
 def _output(value: Any, who: str) -> Tensor:
@@ -181,11 +198,12 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        result, xs, single, keep = _call(f, args, kwargs, argnums, "grad")
+        structures: list = []
+        result, xs, single, keep = _call(f, args, kwargs, argnums, "grad", structures)
         out, aux = _split_aux(result, has_aux, "grad")
         out = _output(out, "grad")
         _check_scalar(out, "grad")
-        grads = [_result(g, keep) for g in _derivatives(out, xs, None, keep)]
+        grads = _regroup([_result(g, keep) for g in _derivatives(out, xs, None, keep)], structures)
         value = _result(out, keep)
         value = (value, _detached(aux) if not keep else aux) if has_aux else value
         return value, (grads[0] if single else tuple(grads))

@@ -38,6 +38,17 @@ class _Transforms(threading.local):
 TRANSFORMS = _Transforms()
 
 
+class _Tracing(threading.local):
+    """Whether ``ad.jit`` is recording a function in this thread. While it is, every op whose inputs
+    include a traced tensor (one that requires grad, or one a traced op made) is recorded, even when
+    nothing requires grad, so that the replayed program recomputes it rather than a baked-in value."""
+
+    active = False
+
+
+TRACING = _Tracing()
+
+
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are being recorded (this thread).
 

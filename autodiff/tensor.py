@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConcretizationError, DtypeError, InPlaceError
-from .grad_mode import GRAD_MODE, TRANSFORMS
+from .errors import ConcretizationError, DtypeError, InPlaceError, TracingError
+from .grad_mode import GRAD_MODE, TRACING, TRANSFORMS
 
 ArrayLike = Any  # anything np.asarray accepts, or a Tensor
 
@@ -166,13 +166,10 @@ class Tensor:
         """The values, unless a transform is differentiating this tensor: turned into a number or a plain
         array it would silently lose its derivative (math.sin(x) calls float(x)), so that raises, as in
         JAX. Outside transforms these conversions work, as in PyTorch."""
+        if TRACING.active and self._traced():
+            raise TracingError(TracingError.concrete(how))
         if self.requires_grad and TRANSFORMS.depth:
-            raise ConcretizationError(
-                f"{how} of a Tensor that is being differentiated (inside ad.grad, ad.jacobian or another "
-                "transform) would lose its derivative: math.sin(x) and float(x) see only a number. Use the "
-                "library's functions on the Tensor (ad.sin(x) or np.sin(x)), or x.detach() for a value that "
-                "is meant to be constant"
-            )
+            raise ConcretizationError(ConcretizationError.lost(how))
         return self._data
 
     def _scalar(self, how: str) -> Any:
@@ -198,21 +195,20 @@ class Tensor:
             return data.astype(dtype)
         return data.copy() if copy else data
 
-    def __float__(self) -> float:
-        return float(self._scalar("float()"))
-
-    def __int__(self) -> int:
-        return int(self._scalar("int()"))
-
-    def __complex__(self) -> complex:
-        return complex(self._scalar("complex()"))
+    def __float__(self) -> float: return float(self._scalar("float()"))
+    def __int__(self) -> int: return int(self._scalar("int()"))
+    def __complex__(self) -> complex: return complex(self._scalar("complex()"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, got dtype {self.dtype}")
         return int(self._scalar("an index"))
 
+    def _traced(self) -> bool: return self.requires_grad or self._op is not None  # does it depend on jit's inputs?
+
     def __bool__(self) -> bool:
+        if TRACING.active and self._traced():
+            self._concrete("bool() (an `if`, `while`, `and` or `or` on a tensor)")
         if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
         return bool(self._data)
@@ -294,6 +290,8 @@ class Tensor:
         self._version = MUTATIONS.clock
 
     def _check_inplace(self) -> None:
+        if TRACING.active and self._traced():
+            raise TracingError(TracingError.IN_PLACE)
         if self.requires_grad and GRAD_MODE.enabled:
             raise InPlaceError(
                 "in-place change of a tensor that requires grad while grad mode is on; "

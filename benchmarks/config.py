@@ -22,6 +22,7 @@ class Config:
 NUMPY = "numpy reference"
 OURS = "autodiff"
 OURS_NN = "autodiff nn+optim"
+OURS_JIT = "autodiff jit"
 TORCH = "torch eager"
 TORCH_NN = "torch nn+optim"
 JAX_EAGER = "jax eager"

@@ -94,6 +94,47 @@ def autodiff_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, a
     return step
 
 
+def autodiff_jit_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activation: str, loss: str,
+                      lr: float) -> tuple[Step, float]:
+    """The whole step as a function, ``ad.jit`` of the loss's ``value_and_grad`` and the SGD update, as the
+    JAX column compiles it: (the step, seconds its first call took to trace and compile)."""
+    import autodiff as ad
+
+    state = [p.copy() for p in params]
+    rows = np.arange(x.shape[0])
+    act = ad.tanh if activation == "tanh" else ad.relu
+
+    def loss_of(ps: list, x: Any, target: Any) -> Any:
+        h = x
+        weights, biases = ps[0::2], ps[1::2]
+        for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            h = h @ w + b
+            if i < len(weights) - 1:
+                h = act(h)
+        if loss == "mse":
+            return ((h - target) ** 2).mean()
+        return -ad.log_softmax(h, axis=1)[rows, target].mean()
+
+    value_and_grad = ad.value_and_grad(loss_of)
+
+    @ad.jit
+    def update(ps: list, x: Any, target: Any) -> tuple[Any, list]:
+        value, grads = value_and_grad(ps, x, target)
+        return value, [p - lr * g for p, g in zip(ps, grads, strict=True)]
+
+    from .timing import now
+
+    start = now()
+    update(state, x, target)  # the first call traces
+    seconds = now() - start
+
+    def step() -> Any:
+        value, state[:] = update(state, x, target)
+        return value
+
+    return step, seconds
+
+
 def autodiff_nn_step(params: list[np.ndarray], x: np.ndarray, target: np.ndarray, activation: str,
                      loss: str, lr: float) -> Step:
     """The same step through the layers on top: nn.Sequential of nn.Linear, nn's loss, optim.SGD."""
@@ -259,8 +300,11 @@ def compare_frameworks(result: Any, config: Any, params: list[np.ndarray], x: np
     from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, OURS_NN, TORCH, TORCH_NN
     from .timing import check_steps, compare
 
+    from .config import OURS_JIT
+
     args = (params, x, target, activation, loss, lr)
     steps: dict[str, Step] = {NUMPY: numpy_step(*args), OURS: autodiff_step(*args)}
+    steps[OURS_JIT], trace_seconds = autodiff_jit_step(*args)
     try:
         steps[OURS_NN] = autodiff_nn_step(*args)
     except ImportError as error:
@@ -284,5 +328,6 @@ def compare_frameworks(result: Any, config: Any, params: list[np.ndarray], x: np
     samples = compare(steps, config.rounds, config.min_sample)
     for name in steps:
         result.time(name, samples[name], unit="ms")
+    result.value("autodiff jit trace (once)", trace_seconds * 1e3, "ms", reference=None)
     if compile_seconds is not None:
         result.value("jax jit compile (once)", compile_seconds * 1e3, "ms", reference=None)

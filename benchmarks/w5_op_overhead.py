@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 
 from . import peers
-from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, TORCH, Config
+from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, OURS_JIT, TORCH, Config
 from .report import Result
 from .timing import compare, now
 
 TARGET = 2.5
+JIT_TARGET = 1.2
 
 
 def constants(size: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,6 +68,17 @@ def autodiff_chain(x: np.ndarray, shift: np.ndarray, scale: np.ndarray, ops: int
         return grad
 
     return step
+
+
+def autodiff_jit_chain(x: np.ndarray, shift: np.ndarray, scale: np.ndarray, ops: int) -> tuple[Callable[[], Any], float]:
+    """The same chain as a function, ``ad.jit(ad.grad(...))``: (the step, seconds to trace it)."""
+    import autodiff as ad
+
+    grad = ad.jit(ad.grad(_array_chain(ad, shift, scale, ops)))
+    start = now()
+    grad(x)
+    seconds = now() - start
+    return (lambda: grad(x)), seconds
 
 
 def torch_chain(x: np.ndarray, shift: np.ndarray, scale: np.ndarray, ops: int) -> Callable[[], Any]:
@@ -122,6 +134,7 @@ def run(config: Config) -> Result:
     x, shift, scale = constants()
     args = (x, shift, scale, ops)
     steps = {NUMPY: numpy_chain(*args), OURS: autodiff_chain(*args)}
+    steps[OURS_JIT], trace_seconds = autodiff_jit_chain(*args)
     compile_seconds = None
     if config.peers:
         if peers.torch() is not None:
@@ -142,7 +155,9 @@ def run(config: Config) -> Result:
     samples = compare(steps, config.rounds, config.min_sample)
     for name in steps:
         result.time(name, samples[name], unit="µs/op", per=ops)
+    result.value("autodiff jit trace (once)", trace_seconds * 1e3, "ms", reference=None)
     if compile_seconds is not None:
         result.value("jax jit compile (once)", compile_seconds * 1e3, "ms", reference=None)
     result.target(f"{OURS} / {NUMPY} µs per op <= {TARGET}", result.ratio(OURS, NUMPY), TARGET)
+    result.target(f"{OURS_JIT} / {NUMPY} µs per op <= {JIT_TARGET}", result.ratio(OURS_JIT, NUMPY), JIT_TARGET)
     return result

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from ..explain import explain
+from ..explanation import explain
 from .common import UsageError, add_formula_arguments, read_formula
 from .registry import Command
 

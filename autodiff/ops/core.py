@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import AnomalyError, ShapeError
-from ..grad_mode import ANOMALY, GRAD_MODE
+from ..grad_mode import ANOMALY, GRAD_MODE, TRACING
 from ..tensor import Tensor
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def _unary(op: Op, names: list[str]) -> Callable[..., Any]:
             check_finite(out, f"forward of {op.name!r}")
         if x.requires_grad and GRAD_MODE.enabled:
             return _record(out, op, (x,), (x_data,), _params, _FIRST)
-        return _wrap(out)
+        return _wrap(out) if not TRACING.active else _trace(out, op, (x,), (x_data,), _params)
 
     return run if not names else _with_static(op, names, run)
 
@@ -168,6 +168,8 @@ def _binary(op: Op, names: list[str]) -> Callable[..., Any]:
             positions = _BOTH if x_grad and y_grad else _FIRST if x_grad else _SECOND
             return _record(out, op, (x if x_tensor else x_data, y if y_tensor else y_data),
                            (x_data, y_data), _params, positions)
+        if TRACING.active:
+            return _trace(out, op, (x if x_tensor else x_data, y if y_tensor else y_data), (x_data, y_data), _params)
         return _wrap(out)
 
     return run if not names else _with_static(op, names, run)
@@ -221,7 +223,19 @@ def apply(op: Op, args: tuple, params: dict) -> Any:
         inputs = tuple(a if isinstance(a, Tensor) else d for a, d in zip(args, datas))
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad)
         return _record(out, op, inputs, datas, params, positions)
+    if TRACING.active:
+        return _trace(out, op, tuple(a if isinstance(a, Tensor) else d for a, d in zip(args, datas)), datas, params)
     return _wrap(out)
+
+
+def _trace(out: Any, op: Op, inputs: tuple, datas: Any, params: dict) -> Tensor:
+    """Under ``ad.jit``'s tracing: an op on traced tensors that records no gradient (nothing requires
+    grad, grad mode is off, or the op has no derivative) is still a node, so the program recomputes it."""
+    if not any(isinstance(a, Tensor) and (a.requires_grad or a._op is not None) for a in inputs):
+        return _wrap(out)
+    node = _record(out, op, inputs, tuple(datas), params, ())
+    node.requires_grad = False
+    return node
 
 
 def _shape_error(op: Op, datas: list, error: Exception) -> Exception:
@@ -314,7 +328,9 @@ def _nondifferentiable(op: Any) -> Callable[..., Any]:
 
     def run(*args: Any, **params: Any) -> Any:
         if any(isinstance(a, Tensor) for a in args):
-            return _wrap(forward(*(a._data if isinstance(a, Tensor) else a for a in args), **params))
+            datas = [a._data if isinstance(a, Tensor) else a for a in args]
+            out = forward(*datas, **params)
+            return _wrap(out) if not TRACING.active else _trace(out, op, args, datas, params)
         return forward(*args, **params)
 
     return run

@@ -58,7 +58,7 @@ _scatter = primitive(
 )
 _gather = primitive(
     "getitem", lambda x, index: x[index], _getitem_vjp,
-    formula="x[index]", vjp_rules=("scatter_add(g, x.shape, index)",), linear=True, public=False,
+    formula="x[index]", vjp_rules=("scatter_add(g, x.shape, index)",), linear=True, replay="x[index]", public=False,
 )
 
 

@@ -20,6 +20,7 @@ public names this module fills.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from collections.abc import Callable, Sequence
@@ -52,7 +53,9 @@ class Op:
       (elementwise ops: Σ partial·dx; linear ops: the formula applied to the tangents);
     * ``linear``: the op is linear in its inputs, so its jet acts on each Taylor coefficient alone;
     * ``jet``: the Taylor-mode rule ``jet(node, *input_jets, **params) -> jet`` (see ``autodiff.jets``),
-      or None with ``no_jet`` saying why there is none.
+      or None with ``no_jet`` saying why there is none;
+    * ``replay``: where the forward is a thin wrapper, the same computation as one Python expression on
+      ndarrays, which ``ad.jit`` writes into its programs instead of calling the wrapper (tested equal).
     """
 
     name: str
@@ -67,6 +70,7 @@ class Op:
     jet: Callable[..., Any] | None = None
     no_jet: str = ""
     differentiable: bool = True
+    replay: str = ""
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -154,6 +158,17 @@ def _code_site(entry: Public) -> tuple[str, ...]:
     return ("function", code.co_filename, str(code.co_firstlineno)) if code else ("object", str(id(entry.function)))
 
 
+@functools.cache
+def static_defaults(forward: Callable[..., Any], count: int) -> dict[str, Any]:
+    """The default values of an op's static parameters (the forward's parameters after its ``count``
+    inputs): what a rule text or a replay expression uses where a call left them out."""
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())[count:]
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
 def _input_names(forward: Callable[..., Any], count: int) -> tuple[str, ...]:
     numpy_own = isinstance(forward, np.ufunc) or (getattr(forward, "__module__", None) or "").startswith("numpy")
     try:  # numpy's functions (x1, x2; a) and builtins are named x, y, z as the rules write them
@@ -174,7 +189,7 @@ def _ufunc_names(forward: Callable[..., Any], ufuncs: Sequence[str]) -> tuple[st
 def primitive(name: str, forward: Callable[..., Any], *vjps: VJP | None, variadic: VJP | None = None,
               inputs: Sequence[str] | None = None, formula: str = "", partials: Sequence[str] | None = None,
               vjp_rules: Sequence[str] | None = None, tangent: str | None = None, linear: bool = False,
-              jet: Callable[..., Any] | None = None, no_jet: str = "", public: bool = True,
+              jet: Callable[..., Any] | None = None, no_jet: str = "", replay: str = "", public: bool = True,
               aliases: Sequence[str] = (), method: bool | str = False,
               method_adapter: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
               ufuncs: Sequence[str] = (), formula_names: Sequence[str] = (),
@@ -194,7 +209,7 @@ def primitive(name: str, forward: Callable[..., Any], *vjps: VJP | None, variadi
             inputs=tuple(inputs) if inputs is not None else _input_names(forward, count or 1),
             formula=formula, partials=tuple(partials) if partials is not None else None,
             vjp_rules=tuple(vjp_rules) if vjp_rules is not None else None, tangent=tangent, linear=linear,
-            jet=series.linear if jet is None and linear else jet, no_jet=no_jet)
+            jet=series.linear if jet is None and linear else jet, no_jet=no_jet, replay=replay)
     _register_op(op)
     function = make_function(op, count, variadic is not None)
     function.__doc__ = doc

@@ -161,6 +161,7 @@ sum = primitive(  # noqa: A001 (numpy's name, as the public API promises)
     "sum", _sum_forward,
     lambda g, out, x, axis=None, keepdims=False: _spread(g, out, x, axis, keepdims),  # ∂Σx/∂xᵢ = 1
     formula="np.sum(x, axis=axis, keepdims=keepdims)", vjp_rules=("broadcast_to(g, x.shape)",), linear=True,
+    replay="np.add.reduce(x, axis=axis, keepdims=keepdims)",
     method_adapter=_reduction_method,
     doc="Sum over ``axis`` (None: all).\n\n>>> sum([[1.0, 2.0], [3.0, 4.0]], axis=0)\narray([4., 6.])",
 )

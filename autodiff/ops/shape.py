@@ -61,19 +61,25 @@ def _broadcast_to_vjp(g, out, x, shape):  # sum over the broadcast axes
 
 reshape = primitive(
     "reshape", lambda x, shape: np.reshape(x, shape), _reshape_back,
-    formula="np.reshape(x, shape)", vjp_rules=("np.reshape(g, x.shape)",), linear=True,
+    formula="np.reshape(x, shape)", vjp_rules=("np.reshape(g, x.shape)",), linear=True, replay="x.reshape(shape)",
     method_adapter=lambda reshape: lambda x, *shape: reshape(x, shape[0] if len(shape) == 1 else shape),
     doc="x with a new shape (one entry may be -1).\n\n>>> reshape([1.0, 2.0, 3.0, 4.0], (2, 2)).shape\n(2, 2)",
 )
 transpose = primitive(
     "transpose", lambda x, axes=None: np.transpose(x, axes), _transpose_vjp,
     formula="np.transpose(x, axes)", vjp_rules=("np.transpose(g, np.argsort(axes))",), linear=True,
+    replay="x.transpose(axes)",
     method_adapter=lambda transpose: lambda x, *axes: transpose(x, (axes[0] if len(axes) == 1 else axes) or None),
     doc="x with its axes permuted (reversed when ``axes`` is None).",
 )
+def _swapaxes_forward(x, axis1, axis2):  # ndarray's method: np.swapaxes's wrapper costs more than the swap
+    return x.swapaxes(axis1, axis2) if type(x) is np.ndarray else np.swapaxes(x, axis1, axis2)
+
+
 swapaxes = primitive(
-    "swapaxes", np.swapaxes, _swapaxes_vjp,
+    "swapaxes", _swapaxes_forward, _swapaxes_vjp, inputs=("x",),
     formula="np.swapaxes(x, axis1, axis2)", vjp_rules=("np.swapaxes(g, axis1, axis2)",), linear=True,
+    replay="x.swapaxes(axis1, axis2)",
     method=True, doc="x with two axes exchanged.",
 )
 squeeze = primitive(

@@ -23,7 +23,6 @@ v₂ = v₋₁ · v₀
 
 from __future__ import annotations
 
-import functools
 import inspect
 import keyword
 import re
@@ -38,7 +37,7 @@ from .errors import DtypeError, ShapeError
 from .formula import pretty_name, render
 from .grad_mode import TRANSFORMS, enable_grad
 from .ops.core import unbroadcast
-from .ops.record import PUBLIC
+from .ops.record import PUBLIC, static_defaults
 from .tensor import Tensor
 from .trace import nodes_before
 
@@ -213,7 +212,7 @@ class Explanation:
                 return self.python_name(arg) if python else arg
             return _literal(arg) if python else arg
 
-        params = {**_defaults(op.forward, len(op.inputs)), **instruction.node._params}
+        params = {**static_defaults(op.forward, len(op.inputs)), **instruction.node._params}
         names: dict[str, Any] = {k: (_literal(v) if python else v) for k, v in params.items()}
         if op.variadic:  # one list of inputs
             items = [shown(a) if python or not isinstance(a, str) else pretty_name(a, style == "latex")
@@ -356,16 +355,6 @@ class Explanation:
         from .explain_render import as_html
 
         return as_html(self)
-
-
-@functools.cache
-def _defaults(forward: Callable[..., Any], count: int) -> dict[str, Any]:
-    """The default values of an op's static parameters (shown where a call left them out)."""
-    try:
-        parameters = list(inspect.signature(forward).parameters.values())[count:]
-    except (TypeError, ValueError):
-        return {}
-    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 def _is_simple(template: str) -> bool:
