@@ -11,6 +11,7 @@
 from .tensor import Tensor  # first: everything else builds on it  # isort: skip
 from . import ops
 from .calculus import linearize, quadratic_approx, taylor, taylor_polynomial
+from .compiler import jit
 from .engine import gradients
 from .errors import (
     AnomalyError,
@@ -50,7 +51,6 @@ from .finite_diff import (
 from .function import Context, Function
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .compiler import jit
 from .ops import *  # noqa: F403 (every public op, as its record names it)
 from .viz import draw_graph, to_dot  # pictures (graphviz package; rendering needs `dot`)
 

@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .codegen import Program, generate
 from .errors import TracingError
 from .grad_mode import GRAD_MODE, TRACING, TRANSFORMS, enable_grad
-from .codegen import Program, generate
 from .pytree import flatten, unflatten
 from .tensor import Tensor
 from .trace import nodes_before

@@ -297,10 +297,8 @@ def compare_frameworks(result: Any, config: Any, params: list[np.ndarray], x: np
                        activation: str, loss: str, lr: float) -> None:
     """Time one step of every available framework, interleaved, into ``result`` (ms per step)."""
     from . import peers
-    from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, OURS_NN, TORCH, TORCH_NN
+    from .config import HIPS, JAX_EAGER, JAX_JIT, NUMPY, OURS, OURS_JIT, OURS_NN, TORCH, TORCH_NN
     from .timing import check_steps, compare
-
-    from .config import OURS_JIT
 
     args = (params, x, target, activation, loss, lr)
     steps: dict[str, Step] = {NUMPY: numpy_step(*args), OURS: autodiff_step(*args)}

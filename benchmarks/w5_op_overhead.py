@@ -70,7 +70,8 @@ def autodiff_chain(x: np.ndarray, shift: np.ndarray, scale: np.ndarray, ops: int
     return step
 
 
-def autodiff_jit_chain(x: np.ndarray, shift: np.ndarray, scale: np.ndarray, ops: int) -> tuple[Callable[[], Any], float]:
+def autodiff_jit_chain(x: np.ndarray, shift: np.ndarray, scale: np.ndarray,
+                       ops: int) -> tuple[Callable[[], Any], float]:
     """The same chain as a function, ``ad.jit(ad.grad(...))``: (the step, seconds to trace it)."""
     import autodiff as ad
 
