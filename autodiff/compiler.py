@@ -204,7 +204,7 @@ def _describe(leaf: Any) -> tuple[Any, np.ndarray | None]:
         if array.dtype.kind in "fc":
             return (array.shape, array.dtype), array
     if isinstance(leaf, Tensor):
-        array = leaf.data if not leaf.requires_grad else leaf.detach().data
+        array = leaf._data
     elif isinstance(leaf, np.ndarray):
         array = leaf
     elif isinstance(leaf, _FLOATING) and not isinstance(leaf, bool):
@@ -229,7 +229,7 @@ def _tracer(array: np.ndarray) -> Tensor:
 def _indices_used(inputs: list[Tensor], nodes: list[Tensor]) -> dict[int, np.ndarray]:
     """Traced integer arguments that ended up inside an op's static parameters (``x[labels]``): the
     program holds their trace-time values, so later calls reuse it only for equal values."""
-    arrays = {id(x.data): i for i, x in enumerate(inputs) if not np.issubdtype(x.dtype, np.inexact)}
+    arrays = {id(x._data): i for i, x in enumerate(inputs) if not np.issubdtype(x.dtype, np.inexact)}
     if not arrays:
         return {}
     found: dict[int, np.ndarray] = {}

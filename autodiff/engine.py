@@ -129,17 +129,17 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
 
 def _initial_cotangent(root: Tensor, gradient: Any, create_graph: bool, nb: int, who: str) -> Any:
     if gradient is None:
-        if root.data.size != 1 or nb:
+        if root._data.size != 1 or nb:
             raise RuntimeError(
                 f"{who} on an output of shape {root.shape} needs the cotangent: pass gradient= "
                 "(an array of that shape), or reduce the output to a scalar first (e.g. .sum())"
             )
-        gradient = np.ones_like(root.data)
+        gradient = np.ones_like(root._data)
     elif isinstance(gradient, Tensor) and create_graph:
         pass  # recorded: the cotangent may itself depend on inputs
     else:  # a copy: a .grad may end up holding this very array
-        gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
-    shape = tuple(np.shape(gradient.data if isinstance(gradient, Tensor) else gradient))
+        gradient = np.array(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
+    shape = tuple(np.shape(gradient._data if isinstance(gradient, Tensor) else gradient))
     if shape[nb:] != root.shape:
         raise ShapeError(f"{who}: the cotangent has shape {shape}, expected the output's shape {root.shape}"
                          + (" after a leading batch axis" if nb else ""))
@@ -284,8 +284,8 @@ def _run_hooks(t: Tensor, g: Any, create_graph: bool) -> Any:
     for hook in list(t._hooks):
         result = hook(g if isinstance(g, Tensor) else Tensor._wrap(g))
         if result is not None:
-            result_data = result.data if isinstance(result, Tensor) else np.asarray(result)
-            if result_data.shape != np.shape(g.data if isinstance(g, Tensor) else g):
+            result_data = result._data if isinstance(result, Tensor) else np.asarray(result)
+            if result_data.shape != np.shape(g._data if isinstance(g, Tensor) else g):
                 raise ShapeError(f"a hook returned a gradient of shape {result_data.shape}, expected {t.shape}")
             g = result if create_graph and isinstance(result, Tensor) else result_data
     return g

@@ -68,7 +68,7 @@ def _differentiating(values: Sequence[Any]) -> bool:
 
 def _start(value: Any, connected: bool, position: int, who: str) -> Tensor:
     """The node ``who`` differentiates with respect to, for the primal ``value`` at ``position``."""
-    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    data = value._data if isinstance(value, Tensor) else np.asarray(value)
     if not (np.issubdtype(data.dtype, np.floating) or np.issubdtype(data.dtype, np.complexfloating)):
         raise DtypeError(
             f"{who}: argument {position} has dtype {data.dtype}; derivatives need floating-point input "
@@ -259,7 +259,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     out = _output(out, "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
-        shape = tuple(np.shape(cotangent.data if isinstance(cotangent, Tensor) else cotangent))
+        shape = tuple(np.shape(cotangent._data if isinstance(cotangent, Tensor) else cotangent))
         if shape != out.shape:
             raise ShapeError(f"vjp_fn: the cotangent has shape {shape}, expected the output's shape "
                              f"{out.shape}")
@@ -275,7 +275,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
 
 
 def _tangent(t: Any, x: Tensor, position: int, who: str) -> Any:
-    shape = tuple(np.shape(t.data if isinstance(t, Tensor) else t))
+    shape = tuple(np.shape(t._data if isinstance(t, Tensor) else t))
     if shape != x.shape:
         raise ShapeError(f"{who}: tangent {position} has shape {shape}, expected the primal's {x.shape}")
     return t if isinstance(t, Tensor) else np.asarray(t, dtype=x.dtype)

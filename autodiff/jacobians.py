@@ -63,7 +63,7 @@ def transposed(out: Tensor, xs: Sequence[Tensor]) -> tuple[Tensor | None, list[T
     # u's value never matters (uᵀJ is linear in u); recording it as a node lets the second backward
     # pass skip everything recorded before it: f's forward graph leads only to the primals
     with enable_grad():
-        u = identity(Tensor(np.zeros_like(out.data), requires_grad=True))
+        u = identity(Tensor(np.zeros_like(out._data), requires_grad=True))
     pulled = gradients(out, list(xs), grad_outputs=u, retain_graph=True, create_graph=True, allow_unused=True)
     return u, [g if g is not None and g.requires_grad else None for g in pulled]
 

@@ -114,6 +114,8 @@ class Tensor:
         """The array of values. Assigning to it (``p.data = ...``, ``p.data -= lr * p.grad``) is an
         in-place change: a graph that saved the old values refuses to backpropagate through them.
         Writing into the array itself (``p.data[0] = 1``) bypasses that check: use ``p[0] = 1``."""
+        if TRACING.active and self._traced():  # a traced value read as numbers would be baked in
+            self._concrete(".data")
         return self._data
 
     @data.setter

@@ -251,7 +251,7 @@ def _shape_error(op: Op, datas: list, error: Exception) -> Exception:
 
 
 def check_finite(value: Any, where: str) -> None:
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    array = np.asarray(value._data if isinstance(value, Tensor) else value)
     if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise AnomalyError(f"{where} produced non-finite values ({bad} of {array.size} entries are nan or inf)")
@@ -265,9 +265,9 @@ def data_of(x: Any) -> Any:
 def unwrap_index(index: Any) -> Any:
     """An index with Tensors replaced by their arrays (index tensors are never differentiated)."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
         return [data_of(i) for i in index]
     return index

@@ -238,8 +238,10 @@ def _cofactor(x, det_x):
     except np.linalg.LinAlgError:  # an exact zero pivot
         return _cofactor_by_shifts(x)
     cofactor = _det_times_inverse_t(det_x, inverse)
+    # The choice reads values (under ad.jit it is made once, at trace time): both formulas are adj(X)ᵀ
+    # for every X, they differ only in accuracy near singular matrices.
     usable = np.isfinite(data_of(cofactor)).all() and (  # not finite: det X or X⁻¹ overflowed
-        not isinstance(x, Tensor) or _well_conditioned(x.data, inverse.data))
+        not isinstance(x, Tensor) or _well_conditioned(data_of(x), data_of(inverse)))
     if usable or not np.isfinite(data_of(x)).all():  # (NaN in, NaN out)
         return cofactor
     return _cofactor_by_shifts(x)

@@ -99,6 +99,9 @@ def test_value_dependent_control_flow_raises_a_jit_error():
         ad.jit(lambda x: x * float(x[0]))(np.ones(3))
     with pytest.raises(ad.TracingError, match="in-place"):
         ad.jit(lambda x: x.__setitem__(0, 1.0))(np.ones(3))
+    for read in (lambda x: x.data * 2, lambda x: ad.tensor(x) * 2, lambda x: np.asarray(x), lambda x: x.numpy()):
+        with pytest.raises(ad.TracingError):  # the values leave the trace: they would be baked in
+            ad.jit(read)(np.ones(3))
 
 
 def test_a_new_shape_or_dtype_traces_again_and_the_cache_is_bounded():
