@@ -35,6 +35,7 @@ from .layers import (
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import LoadResult, Module, Parameter, StateDictError
 from .serialization import SaveFileError, load, save
+from .stateless import functional_call
 from .training import accuracy, evaluate, fit
 
 __all__ = [
@@ -45,5 +46,5 @@ __all__ = [
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "functional", "init", "datasets", "batches", "fit", "evaluate", "accuracy", "save", "load",
-    "SaveFileError", "manual_seed",
+    "SaveFileError", "manual_seed", "functional_call",
 ]

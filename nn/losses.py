@@ -95,21 +95,29 @@ def _one_hot(labels: np.ndarray, classes: int, axis: int, dtype: np.dtype, name:
 
 
 def _class_targets(input: Any, target: Any, name: str) -> np.ndarray | Tensor:
-    """Integer labels as one-hot rows along the class axis; class probabilities pass through."""
-    data = input.data if isinstance(input, Tensor) else np.asarray(input)
-    axis = _class_axis(data)
-    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if np.issubdtype(target_data.dtype, np.integer) or target_data.dtype == np.bool_:
-        expected = data.shape[:axis] + data.shape[axis + 1:]
-        if target_data.shape != expected:
-            raise ShapeError(f"{name}: input of shape {data.shape} needs integer labels of shape {expected}, "
-                             f"got {target_data.shape}")
-        return _one_hot(target_data.astype(np.intp), data.shape[axis], axis, data.dtype, name)
-    if target_data.shape != data.shape:
-        raise ShapeError(f"{name}: input of shape {data.shape} needs integer labels of shape "
-                         f"{data.shape[:axis] + data.shape[axis + 1:]} or class probabilities of shape "
-                         f"{data.shape}, got {target_data.shape} (dtype {target_data.dtype})")
-    return target if isinstance(target, Tensor) else target_data.astype(data.dtype, copy=False)
+    """Integer labels as one-hot rows along the class axis; class probabilities pass through. Labels
+    given as a Tensor (traced by ``ad.jit``) become one-hot rows by ops, so they are never read."""
+    shape = tuple(np.shape(input))
+    dtype = input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype
+    axis = 1 if len(shape) >= 2 else 0
+    target_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    target_shape = tuple(np.shape(target))
+    if np.issubdtype(target_dtype, np.integer) or target_dtype == np.bool_:
+        expected = shape[:axis] + shape[axis + 1:]
+        if target_shape != expected:
+            raise ShapeError(f"{name}: input of shape {shape} needs integer labels of shape {expected}, "
+                             f"got {target_shape}")
+        if isinstance(target, Tensor):  # [label == k] for each class k, along the class axis
+            classes = np.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
+            labels = ad.expand_dims(target, axis)
+            valid = ad.logical_and(labels >= 0, labels < shape[axis])  # a label out of range: NaN, not 0
+            return ad.where(valid, ad.astype(ad.equal(labels, classes), dtype), np.nan)
+        return _one_hot(np.asarray(target).astype(np.intp), shape[axis], axis, dtype, name)
+    if target_shape != shape:
+        raise ShapeError(f"{name}: input of shape {shape} needs integer labels of shape "
+                         f"{shape[:axis] + shape[axis + 1:]} or class probabilities of shape "
+                         f"{shape}, got {target_shape} (dtype {target_dtype})")
+    return target if isinstance(target, Tensor) else np.asarray(target).astype(dtype, copy=False)
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:

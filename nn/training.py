@@ -119,6 +119,35 @@ def _evaluate(model: Module, loss_fn: Any, X: Any, y: Any, functions: dict[str, 
     return result
 
 
+def _compiled_step(model: Module, loss_fn: Any) -> Callable[[np.ndarray, np.ndarray], tuple[Tensor, Tensor]]:
+    """The loss and its gradient w.r.t. the parameters, compiled once per batch shape; the gradients
+    land in ``.grad`` as backward() would put them."""
+    import autodiff as ad
+
+    from .layers import BatchNorm1d, BatchNorm2d, Dropout
+    from .stateless import functional_call
+
+    frozen = [type(m).__name__ for m in model.modules() if isinstance(m, (Dropout, BatchNorm1d, BatchNorm2d))]
+    if frozen:
+        raise ValueError(f"fit(jit=True) cannot compile a model with {', '.join(sorted(set(frozen)))}: the compiled "
+                         "step would freeze its random mask or running statistics; use jit=False")
+    parameters = dict(model.named_parameters())
+
+    def loss_of(params: dict, xb: Any, yb: Any) -> tuple[Tensor, Tensor]:
+        out = functional_call(model, params, xb)
+        return loss_fn(out, yb), out
+
+    value_and_grad = ad.jit(ad.value_and_grad(loss_of, has_aux=True))
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> tuple[Tensor, Tensor]:
+        (loss, out), grads = value_and_grad({name: p.data for name, p in parameters.items()}, xb, yb)
+        for name, p in parameters.items():
+            p.grad = grads[name] if p.grad is None else p.grad + grads[name]
+        return loss, out
+
+    return step
+
+
 def _progress_bar(steps: int, progress: bool) -> Any:
     """A tqdm bar over every batch step, or None when off, not on a terminal, or tqdm is missing."""
     if not progress or not sys.stdout.isatty():
@@ -133,7 +162,7 @@ def _progress_bar(steps: int, progress: bool) -> Any:
 def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X: Any, y: Any,
         epochs: int = 10, batch_size: int = 32, validation: tuple[Any, Any] | None = None,
         metrics: Sequence[str | Metric] = ("accuracy",), progress: bool = True, shuffle: bool = True,
-        rng: Any = None) -> dict[str, list[float]]:
+        rng: Any = None, jit: bool = False) -> dict[str, list[float]]:
     """Train ``model`` on (X, y) by mini-batch steps of ``optimizer``; return the history.
 
     Each epoch walks the data in (shuffled, ``rng``) batches: zero_grad, forward, ``loss_fn(output,
@@ -145,6 +174,11 @@ def fit(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any, X:
     default ``reduction="mean"``). The default metric, accuracy, is kept only when the targets are
 classes (integers, or floats that are all 0 or 1); continuous targets are regression and get none.
 An optimizer that holds none of the model's parameters is refused.
+
+    ``jit=True`` compiles the forward and backward pass with ``ad.jit`` (the model as a function of its
+    parameters, ``nn.functional_call``) and leaves the update to the optimizer: the same numbers,
+    faster on small models. Models with Dropout or BatchNorm are refused (a compiled step would freeze
+    the random mask and the running statistics).
 
     >>> import nn, optim
     >>> X, y = nn.datasets.make_xor()
@@ -171,6 +205,7 @@ An optimizer that holds none of the model's parameters is refused.
     if validation is not None:
         history["val_loss"] = []
         history.update({f"val_{name}": [] for name in functions})
+    compiled = _compiled_step(model, loss_fn) if jit else None
     bar = _progress_bar(epochs * -(-len(X) // batch_size), progress)
     try:
         for epoch in range(epochs):
@@ -180,9 +215,12 @@ An optimizer that holds none of the model's parameters is refused.
             total, sums, seen = 0.0, dict.fromkeys(functions, 0.0), 0
             for xb, yb in batches(X, y, batch_size, shuffle=shuffle, rng=gen):
                 optimizer.zero_grad()
-                out = model(Tensor(xb))
-                loss = loss_fn(out, yb)
-                loss.backward()
+                if compiled is None:
+                    out = model(Tensor(xb))
+                    loss = loss_fn(out, yb)
+                    loss.backward()
+                else:
+                    loss, out = compiled(xb, yb)
                 optimizer.step()
                 count = len(xb)
                 total += float(loss.data) * count
