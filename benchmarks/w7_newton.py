@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import NUMPY, OURS, Config
+from .config import NUMPY, OURS, OURS_JIT, Config
 from .report import Result
 from .timing import compare
 
@@ -118,11 +118,13 @@ def run(config: Config) -> Result:
             if minimize is not None:
                 runs[f"{OURS}: {label}"] = lambda p=problem, m=method: minimize(
                     p["f"], p["x0"], method=m, tol=TOL, maxiter=maxiter)
+                runs[f"{OURS_JIT}: {label}"] = lambda p=problem, m=method: minimize(
+                    p["f"], p["x0"], method=m, tol=TOL, maxiter=maxiter, jit=True)
             iterations = {}
             for name, fn in runs.items():
                 found = fn()
                 nit = found[1] if name.startswith(NUMPY) else found.nit
-                converged = (found.success if name.startswith(OURS)
+                converged = (found.success if not name.startswith(NUMPY)
                              else np.max(np.abs(problem["fgh"](found[0])[1])) <= TOL)
                 iterations[name] = nit
                 result.value(f"{name} iterations", nit, "iter", reference=None,
@@ -131,11 +133,13 @@ def run(config: Config) -> Result:
             samples = compare(runs, 1 if config.quick or slow else 5, 0.0, max_number=1)
             for name in runs:
                 result.time(name, samples[name], unit="ms",
-                            reference=f"{NUMPY}: {label}" if name.startswith(OURS) else None)
-            if len(runs) == 2:
-                ours_name, ref_name = f"{OURS}: {label}", f"{NUMPY}: {label}"
-                per_ours = result.get(ours_name, "ms").stats["median"] / max(iterations[ours_name], 1)
+                            reference=None if name.startswith(NUMPY) else f"{NUMPY}: {label}")
+            if len(runs) == 3:
+                ref_name = f"{NUMPY}: {label}"
                 per_ref = result.get(ref_name, "ms").stats["median"] / max(iterations[ref_name], 1)
-                result.note(f"{label}: {per_ours * 1e3:.0f} µs per iteration (ours) vs {per_ref * 1e3:.0f} "
-                            f"(numpy), {per_ours / per_ref:.1f}x")
+                for ours in (OURS, OURS_JIT):
+                    name = f"{ours}: {label}"
+                    per = result.get(name, "ms").stats["median"] / max(iterations[name], 1)
+                    result.note(f"{label}: {per * 1e3:.0f} µs per iteration ({ours}) vs {per_ref * 1e3:.0f} "
+                                f"(numpy), {per / per_ref:.1f}x")
     return result

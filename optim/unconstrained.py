@@ -16,11 +16,14 @@ Every method records the iterates in ``result.path`` (for plotting) and stops wh
 from __future__ import annotations
 
 import math
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+import autodiff as ad
 
 from ._derivatives import value, value_and_grad, value_grad_hessian
 from .directions import damped_newton_direction, two_loop
@@ -29,40 +32,79 @@ from .results import OptimizeResult
 
 
 class _Problem:
-    """The objective on flat vectors, counting evaluations."""
+    """The objective on flat vectors, counting evaluations (with ``jit``: compiled by ``ad.jit``)."""
 
-    def __init__(self, f: Callable[[Any], Any], shape: tuple[int, ...]) -> None:
+    def __init__(self, f: Callable[[Any], Any], shape: tuple[int, ...], jit: bool = False) -> None:
         self.f, self.shape, self.nfev = f, shape, 0
+        self.compiled = _compiled(f, shape) if jit else None
 
     def fg(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         self.nfev += 1
         with np.errstate(all="ignore"):
-            return value_and_grad(self.f, x, self.shape)
+            return self.compiled.fg(x) if self.compiled else value_and_grad(self.f, x, self.shape)
 
     def f_only(self, x: np.ndarray) -> tuple[float, None]:
         """f(x) without its gradient (for backtracking when the next iterate recomputes it anyway)."""
         self.nfev += 1
         with np.errstate(all="ignore"):
-            return value(self.f, x, self.shape), None
+            return (self.compiled.f(x) if self.compiled else value(self.f, x, self.shape)), None
 
     def fgh(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         self.nfev += 1
         with np.errstate(all="ignore"):
-            return value_grad_hessian(self.f, x, self.shape)
+            return self.compiled.fgh(x) if self.compiled else value_grad_hessian(self.f, x, self.shape)
+
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # f -> {shape: _Compiled}
+
+
+def _compiled(f: Callable[[Any], Any], shape: tuple[int, ...]) -> _Compiled:
+    """The compiled derivatives of f, kept while f lives: a second minimize of f replays its traces."""
+    try:
+        by_shape = _COMPILED.setdefault(f, {})
+    except TypeError:  # f cannot be weakly referenced (a builtin): compile for this call only
+        return _Compiled(f, shape)
+    if shape not in by_shape:
+        by_shape[shape] = _Compiled(f, shape)
+    return by_shape[shape]
+
+
+class _Compiled:
+    """f, its gradient and Hessian on flat vectors, each traced once by ``ad.jit`` and replayed."""
+
+    def __init__(self, f: Callable[[Any], Any], shape: tuple[int, ...]) -> None:
+        g = lambda x: f(x.reshape(shape))  # noqa: E731 (f of the flat vector)
+        self._f = ad.jit(g)
+        self._fg = ad.jit(ad.value_and_grad(g))
+        self._fgh = ad.jit(lambda x: (*ad.value_and_grad(g)(x), ad.hessian(g)(x)))
+
+    def f(self, x: np.ndarray) -> float:
+        return float(self._f(x).data)
+
+    def fg(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = self._fg(x)
+        return float(value.data), grad.data
+
+    def fgh(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        value, grad, hessian = self._fgh(x)
+        return float(value.data), grad.data, hessian.data
 
 
 METHODS = ("gd", "momentum", "newton", "bfgs", "lbfgs")
 
 
 def minimize(f: Callable[[Any], Any], x0: Any, method: str = "bfgs", tol: float = 1e-8, maxiter: int = 1000,
-             callback: Callable[[np.ndarray], Any] | None = None, **options: Any) -> OptimizeResult:
+             callback: Callable[[np.ndarray], Any] | None = None, jit: bool = False,
+             **options: Any) -> OptimizeResult:
     """Minimise a scalar function ``f`` of one array, starting from ``x0``.
 
     ``f`` takes a Tensor shaped like ``x0`` and returns a scalar Tensor, built from autodiff ops.
     ``method``: ``"gd"`` (options ``lr=None``: backtracking; a number: fixed step),
     ``"momentum"`` (``lr=1e-2, beta=0.9``), ``"newton"``, ``"bfgs"``, ``"lbfgs"`` (``history=10``).
     Stops when the largest gradient component is ≤ ``tol``. ``callback(x)`` runs after each
-    iteration; returning True stops the solver.
+    iteration; returning True stops the solver. ``jit=True`` compiles f and its derivatives with
+    ``ad.jit`` (traced once, replayed at every iterate: the same iterates, faster on small problems;
+    f must then avoid Python control flow on the values of x).
 
     >>> import numpy as np, autodiff as ad, optim
     >>> rosen = lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
@@ -77,7 +119,7 @@ def minimize(f: Callable[[Any], Any], x0: Any, method: str = "bfgs", tol: float 
         raise ValueError(f"minimize: unknown method {method!r}; expected one of {', '.join(METHODS)}")
     x = np.array(x0, dtype=float)
     shape = x.shape
-    problem = _Problem(f, shape)
+    problem = _Problem(f, shape, jit)
     solver = {"gd": _gradient_descent, "momentum": _momentum, "newton": _newton,
               "bfgs": _bfgs, "lbfgs": _lbfgs}[method]
     known = {"gd": {"lr", "c1"}, "momentum": {"lr", "beta"}, "newton": {"c1"},

@@ -197,3 +197,15 @@ def test_newton_at_rounding_level_reports_honestly():
     reachable = optim.minimize(f, [3.0, -2.0], method="newton", tol=1e-4)
     assert reachable.success
     np.testing.assert_allclose(result.x, reachable.x, rtol=1e-9)
+
+
+def test_minimize_with_jit_takes_the_same_steps():
+    """jit=True compiles f and its derivatives (ad.jit): the same iterates, replayed programs."""
+    import optim as _optim
+
+    rosen = lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2  # noqa: E731
+    for method in ("gd", "newton", "bfgs", "lbfgs", "momentum"):
+        eager = _optim.minimize(rosen, [-1.2, 1.0], method=method, maxiter=300)
+        jitted = _optim.minimize(rosen, [-1.2, 1.0], method=method, maxiter=300, jit=True)
+        assert eager.nit == jitted.nit, method
+        np.testing.assert_array_equal(eager.path, jitted.path)
