@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .formula import pretty_name
+from .formula import pretty_name, summary
 
 _TITLES = {
     "reverse": ("Adjoint trace (reverse mode)", "v̄ⱼ = Σᵢ v̄ᵢ · ∂vᵢ/∂vⱼ, summed over the variables vᵢ that read vⱼ",
@@ -21,17 +21,6 @@ _TITLES = {
     "forward": ("Tangent trace (forward mode)", "v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ · v̇ⱼ, summed over the variables vⱼ that vᵢ reads",
                 r"\dot{v}_i = \sum_j \partial v_i / \partial v_j \, \dot{v}_j"),
 }
-
-
-def number(value: Any) -> str:
-    """A value as a table shows it: 6 significant digits, or an array's shape and range."""
-    array = np.asarray(value)
-    if array.size == 1:
-        item = array.item()
-        return f"{item:.6g}" if isinstance(item, float) else str(item)
-    if array.size == 0:
-        return f"shape {array.shape}"
-    return f"shape {array.shape}, range [{array.min():.4g}, {array.max():.4g}]"
 
 
 def _width(text: str) -> int:
@@ -49,11 +38,11 @@ def _columns(rows: list[list[str]]) -> list[str]:
 
 def _arguments(e: Any) -> str:
     values = [s for s in e.steps if s.op == "input"]
-    return ", ".join(f"{pretty_name(name)} = {number(s.value)}" for name, s in zip(e.input_names, values))
+    return ", ".join(f"{pretty_name(name)} = {summary(s.value)}" for name, s in zip(e.input_names, values))
 
 
 def primal_rows(e: Any) -> list[list[str]]:
-    return [[pretty_name(s.name), "= " + s.expression, number(s.value)] for s in e.steps]
+    return [[pretty_name(s.name), "= " + s.expression, summary(s.value)] for s in e.steps]
 
 
 def _numbers(row: Any, mode: str) -> str:
@@ -68,7 +57,7 @@ def _numbers(row: Any, mode: str) -> str:
 
 
 def _factor(value: Any) -> str:
-    text = number(value)
+    text = summary(value)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -78,19 +67,19 @@ def derivative_rows(e: Any) -> list[list[str]]:
     for row in e.adjoints if mode == "reverse" else e.tangents:
         if not row.terms:
             seed = "ȳ" if mode == "reverse" else "seed"
-            rows.append([row.symbol(mode), f"= {seed}", "", number(row.value)])
+            rows.append([row.symbol(mode), f"= {seed}", "", summary(row.value)])
             continue
         symbolic = " + ".join(t.rule for t in row.terms).replace("+ −", "− ")
         numeric = _numbers(row, mode) if e.scalar else ""
-        rows.append([row.symbol(mode), "= " + symbolic, "= " + numeric if numeric else "", number(row.value)])
+        rows.append([row.symbol(mode), "= " + symbolic, "= " + numeric if numeric else "", summary(row.value)])
     return rows
 
 
 def _result_line(e: Any) -> str:
     if e.mode == "reverse":
-        return "Gradient: " + ", ".join(f"∂y/∂{pretty_name(n)} = {number(g.data)}"
+        return "Gradient: " + ", ".join(f"∂y/∂{pretty_name(n)} = {summary(g.data)}"
                                         for n, g in zip(e.input_names, e.gradient))
-    return f"Directional derivative: ẏ = {number(e.derivative.data)}"
+    return f"Directional derivative: ẏ = {summary(e.derivative.data)}"
 
 
 def as_text(e: Any) -> str:
@@ -116,8 +105,8 @@ def as_markdown(e: Any) -> str:
     return "\n".join(lines)
 
 
-def _tex_number(value: Any) -> str:
-    text = number(value)
+def _tex_summary(value: Any) -> str:
+    text = summary(value)
     return text if np.size(value) == 1 else r"\text{" + text.replace("_", r"\_") + "}"
 
 
@@ -128,7 +117,7 @@ def as_latex(e: Any) -> str:
              r"variable & formula & value \\", r"\hline"]
     for s in e.steps:
         name = pretty_name(s.name, latex=True)
-        lines.append(f"${name}$ & $= {s.latex}$ & ${_tex_number(s.value)}$ \\\\")
+        lines.append(f"${name}$ & $= {s.latex}$ & ${_tex_summary(s.value)}$ \\\\")
     lines += [r"\hline", r"\end{tabular}", "", f"% {title.lower()}: ${rule}$", r"\begin{tabular}{lll}",
               r"\hline", r"derivative & chain rule & value \\", r"\hline"]
     accent = "_bar" if e.mode == "reverse" else "_dot"
@@ -138,7 +127,7 @@ def as_latex(e: Any) -> str:
             symbolic = " + ".join(t.latex for t in row.terms).replace("+ -", "- ")
         else:
             symbolic = r"\bar{y}" if e.mode == "reverse" else r"\text{seed}"
-        lines.append(f"${name}$ & $= {symbolic}$ & ${_tex_number(row.value)}$ \\\\")
+        lines.append(f"${name}$ & $= {symbolic}$ & ${_tex_summary(row.value)}$ \\\\")
     lines += [r"\hline", r"\end{tabular}"]
     return "\n".join(lines)
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from .engine import gradients
 from .errors import DtypeError, ShapeError
-from .formula import pretty_name, render
+from .formula import pretty_name, render, summary
 from .grad_mode import TRANSFORMS, enable_grad
 from .ops.core import unbroadcast
 from .ops.record import PUBLIC, static_defaults
@@ -179,14 +179,14 @@ class Explanation:
     def _primal_steps(self) -> list[Step]:
         steps = [Step(self._names[id(x)], "input", (name,), pretty_name(name), x.data, pretty_name(name, True))
                  for x, name in zip(self._inputs, self.input_names, strict=True)]
-        steps += [Step(c, "constant", (), _summary(v), v, _summary(v)) for c, v in self._constants.items()]
+        steps += [Step(c, "constant", (), summary(v), v, summary(v)) for c, v in self._constants.items()]
         for instruction in self._instructions:
             node = instruction.node
             reads = tuple(a for a in instruction.args if isinstance(a, str))
             steps.append(Step(instruction.name, node._op.name, reads, self.expression(instruction), node.data,
                               self.expression(instruction, "latex")))
         out_name = self.name_of(self._output)
-        shown = (pretty_name(out_name), pretty_name(out_name, True)) if out_name else (_summary(self._output.data),) * 2
+        shown = (pretty_name(out_name), pretty_name(out_name, True)) if out_name else (summary(self._output.data),) * 2
         steps.append(Step("y", "output", (out_name,) if out_name else (), shown[0], self._output.data, shown[1]))
         return steps
 
@@ -417,20 +417,6 @@ def _seeds(inputs: list[Tensor], tangents: Sequence[Any] | None) -> list[np.ndar
             raise ShapeError(f"explain: tangent {position} has shape {t.shape}, expected {x.shape}")
         seeds.append(t)
     return seeds
-
-
-def _summary(value: Any) -> str:
-    """A number as it reads in a table, or an array's shape and range."""
-    array = np.asarray(value)
-    if array.size == 1:
-        number = array.item()
-        return f"{number:.6g}" if isinstance(number, float) else str(number)
-    if array.size == 0:
-        return f"shape {array.shape} (empty)"
-    if np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array):
-        return (f"shape {array.shape}, mean {array.mean():.4g}, range [{array.min():.4g}, "
-                f"{array.max():.4g}]")
-    return f"shape {array.shape}, {array.dtype}"
 
 
 def _literal(value: Any) -> str:

@@ -21,6 +21,8 @@ import functools
 import re
 from typing import Any
 
+import numpy as np
+
 # readable names of functions in the records' templates (np.<name> and ours)
 _FUNCTION_NAMES = {"absolute": "abs", "maximum": "max", "minimum": "min", "logaddexp": "logaddexp",
                    "sigmoid": "σ", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan"}
@@ -220,3 +222,16 @@ def _number(value: Any, latex: bool) -> str:
     if isinstance(value, (int, float)):
         return f"{value:.6g}"
     return str(value)
+
+
+def summary(value: Any) -> str:
+    """A value as a table shows it: a number to 6 significant digits, or an array's shape and range."""
+    array = np.asarray(value)
+    if array.size == 1:
+        item = array.item()
+        return f"{item:.6g}" if isinstance(item, float) else str(item)
+    if array.size == 0:
+        return f"shape {array.shape} (empty)"
+    if np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array):
+        return f"shape {array.shape}, range [{array.min():.4g}, {array.max():.4g}]"
+    return f"shape {array.shape}, {array.dtype}"

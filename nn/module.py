@@ -96,20 +96,17 @@ class Module:
             buffers.pop(name, None)
             self.__dict__.pop(name, None)
             modules[name] = value
-        elif name in params:
+        elif name in params or name in modules:  # a slot for a Parameter (or Module) only takes one, or None
+            registry, kind, expected = (params, "parameter", "nn.Parameter") if name in params else (
+                modules, "sub-module", "nn.Module")
             if value is not None:
-                raise TypeError(f"cannot assign a {type(value).__name__} to parameter {name!r} "
-                                "(expected an nn.Parameter or None)")
-            params[name] = None
+                raise TypeError(f"cannot assign a {type(value).__name__} to {kind} {name!r} "
+                                f"(expected an {expected} or None)")
+            registry[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 value = Tensor(np.asarray(value))
             buffers[name] = value
-        elif name in modules:
-            if value is not None:
-                raise TypeError(f"cannot assign a {type(value).__name__} to sub-module {name!r} "
-                                "(expected an nn.Module or None)")
-            modules[name] = None
         else:
             object.__setattr__(self, name, value)
 

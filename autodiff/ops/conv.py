@@ -297,6 +297,7 @@ def _routing_jet(forward):  # linear in its first input; the argmax positions co
     return lambda node, values, x, **params: series.per_coefficient(lambda c: forward(c, x[0], **params), values)
 
 
+# The routing pair: each is the other's adjoint, so their records mirror each other (on purpose).
 _route = primitive(
     "max_pool2d_route", _route_forward,
     lambda g, out, dy, x, **p: _gather(g, x, **p),  # the adjoint of a scatter is the gather

@@ -1,7 +1,8 @@
 """Elementwise ops: arithmetic, powers, exponentials, trigonometry, kinks, selection, comparisons.
 
 Each op is its numpy forward with the VJP beside it; the engine reduces every cotangent back to
-its input's shape (broadcasting), so these formulas are written as if shapes matched.
+its input's shape (broadcasting), so these formulas are written as if shapes matched. One record per
+op, written out in full: sibling ops (sin and cos, sinh and cosh) look alike by design.
 
 Documented choices at kinks and domain edges (the value used where the derivative jumps):
 ``abs'(0) = 0``, ``relu'(0) = 0``, ``maximum``/``minimum`` split the gradient evenly between tied
