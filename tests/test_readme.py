@@ -59,6 +59,8 @@ PRINTS = {
     "print(ad.to_dot(loss))": "digraph autodiff {",
     'print(record.formula, "|", record.partials[0])': "np.tanh(x) | 1 - out**2",
     "print(e)": "Gradient: ∂y/∂x₁ = 5.5, ∂y/∂x₂ = 1.71634",
+    "print(step(w, x, y)[0], step.cache_info().hits)": "tensor(1.) 1",
+    "print(step.program(w, x, y).splitlines()[0])": "def program(a0, a1, a2):",
 }
 
 # a block (a fragment of it) -> code checking what its comments state, run after it on its names
