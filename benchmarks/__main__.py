@@ -12,7 +12,7 @@ from .threads import fix_environment  # imports no numpy: the thread counts must
 
 WORKLOADS = {
     "W1": "w1_tiny_mlp", "W2": "w2_medium_mlp", "W3": "w3_hessian", "W4": "w4_deep_chain",
-    "W5": "w5_op_overhead", "W6": "w6_conv", "W7": "w7_newton",
+    "W5": "w5_op_overhead", "W6": "w6_conv", "W7": "w7_newton", "W8": "w8_explain",
 }
 
 
