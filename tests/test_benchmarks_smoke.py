@@ -25,7 +25,7 @@ def test_quick_run_writes_json_for_every_workload(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     document = json.loads(out.read_text())
-    assert [w["key"] for w in document["workloads"]] == [f"W{i}" for i in range(1, 8)]
+    assert [w["key"] for w in document["workloads"]] == [f"W{i}" for i in range(1, 9)]
     assert document["threads"]["OMP_NUM_THREADS"] == "1"
     for workload in document["workloads"]:
         assert workload["figures"] or workload["notes"], workload["key"]
