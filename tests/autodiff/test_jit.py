@@ -195,3 +195,10 @@ def test_the_program_is_readable_numpy():
     f = ad.jit(ad.grad(lambda x: (ad.tanh(x) ** 2).sum()))
     source = f.program(np.ones(3))
     assert source.startswith("def program(a0):") and "tanh(a0)" in source and "return" in source
+
+
+def test_jacobians_compose_with_jit():
+    f = lambda x: ad.stack([ad.sin(x[0]) * x[1], x[0] ** 2 + ad.exp(x[1])])  # noqa: E731
+    x = np.array([0.3, -0.7])
+    for transform in (ad.jacobian(f, vectorize=True), ad.jacobian(f, mode="fwd"), ad.jacobian(f)):
+        _equal(ad.jit(transform)(x), transform(x))
