@@ -731,8 +731,8 @@ class _ScaledVJPs:
 def _every_op() -> dict[str, Any]:
     from autodiff.ops import index, linalg, nnops, shape
 
-    ops = {name: getattr(ad.ops, name).op for name in ad.ops.__all__
-           if hasattr(getattr(ad.ops, name), "op") and name not in ("absolute", "astype")}
+    ops = {name: entry.op for name, entry in ad.ops.PUBLIC.items()  # the differentiable ops' records
+           if entry.op is not None and entry.op.differentiable and name == entry.name and name != "astype"}
     ops.update(concatenate=shape._concatenate.op, stack=shape._stack.op, einsum=linalg._einsum.op,
                getitem=index._gather.op, norm=linalg._euclid.op, linear=nnops._linear.op)
     return ops
