@@ -271,6 +271,7 @@ _INCOMPLETE_DOC = """
     within 10 ulp for a < 10, 20 ulp for a < 100 and ~50 ulp for a ≤ 1e3 (medians 0-2 ulp). Larger a
     converges more slowly (O(√a) steps near x = a) and is tested to 1e-13 up to a = 1e6."""
 
+# No command-line formula names: formulas are differentiated in every variable, and a is not differentiable.
 gammainc = primitive(
     "gammainc", _lower_forward,
     None,  # P is not differentiable in a here (∂P/∂a has no closed form)
@@ -279,7 +280,6 @@ gammainc = primitive(
     partials=("0", "np.exp((a - 1) * np.log(x) - x - gammaln(a))"),
     jet=lambda node, a, u: series.integrate(
         u, node.data, _density_jet(_constant_a(a, "gammainc"), u, _density_forward(a[0], u[0]))),
-    formula_names=("gammainc",),
     doc="""The regularised lower incomplete gamma function P(a, x) = γ(a, x)/Γ(a) = 1/Γ(a) ∫₀ˣ tᵃ⁻¹e⁻ᵗ dt.
 
     P(a, x) is the gamma distribution's CDF; the χ² CDF with k degrees of freedom is P(k/2, χ²/2).
@@ -297,7 +297,6 @@ gammaincc = primitive(
     partials=("0", "-np.exp((a - 1) * np.log(x) - x - gammaln(a))"),
     jet=lambda node, a, u: series.integrate(
         u, node.data, -_density_jet(_constant_a(a, "gammaincc"), u, _density_forward(a[0], u[0]))),
-    formula_names=("gammaincc",),
     doc="""The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x) = Γ(a, x)/Γ(a).
 
     Computed directly where it is small (no 1 - P cancellation), so the χ² survival function
