@@ -232,7 +232,13 @@ class _LocalModel:
         return self.f
 
     def error(self, x: Any) -> np.ndarray:
-        """The actual error f(x) - model(x) at one point or a batch (leading axes): shape batch + f's shape."""
+        """The actual error f(x) - model(x) at one point or a batch (leading axes): shape batch + f's shape.
+
+        >>> import autodiff as ad
+        >>> L = ad.linearize(lambda v: v[0] * v[1], [1.0, 2.0])  # 2 + 2(x - 1) + (y - 2)
+        >>> [round(float(e), 12) for e in L.error([[1.1, 2.0], [1.1, 2.1]])]  # (x - 1)(y - 2)
+        [0.0, 0.01]
+        """
         points = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=self.x0.dtype)
         _displacements(points, self.x0)  # checks the shape
         values = values_at(self._function("error"), points, self.x0.ndim, self._value_shape())

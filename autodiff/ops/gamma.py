@@ -213,7 +213,6 @@ def _hurwitz_zeta(s: int, x: np.ndarray) -> np.ndarray:
     y = x + steps
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         inverse = 1.0 / y
-        tail = 0.0
         rising = float(s)  # s(s + 1)...(s + 2k - 2), times B₂ₖ/(2k)!
         terms = []
         for k, b in enumerate(_BERNOULLI[:10], start=1):
