@@ -15,7 +15,7 @@ and the other function as 1 minus it only where that does not cancel.
 
 Most of the error of the textbook formulas is in the prefactor xᵃe⁻ˣ/Γ(a): as exp(a log x - x -
 lnΓ(a)) it loses a few ulp of the exponent's largest term (a log x ≈ 7000 at a = x = 1000: thousands
-of ulp; scipy's igam loses up to ~7700 there). Here it is a product of pow, exp and Γ values (each
+of ulp; scipy's igam loses up to ~6000 there). Here it is a product of pow, exp and Γ values (each
 within an ulp or so) wherever those are normal numbers: directly for a < 10; for a ≥ 10 as
 √(1/2π)·e^-S(a)·Πₖ xᵃᐟᵏa^-(a-½)/k·eᵃᐟᵏe^-x/k with k a power of 2 that keeps every factor in range
 (S is Stirling's correction, so Γ(a) never overflows), or, where the exponent is small, Temme's form
@@ -24,8 +24,8 @@ exp(a·(log(1 + t) - t) + ½log(a/2π) - S(a)) with t = (x - a)/a.
 The series and the fraction take O(√a) steps when x is near a (there is no uniform asymptotic
 expansion here): 0.3 s per call at a = 1e6. Entries still running after MAX_ITERATIONS are nan,
 never a silently wrong value. Measured against mpmath (``python -m tests.autodiff.gamma_accuracy``):
-within 10 ulp for a < 10, 20 ulp for a < 100 and ~50 ulp for a ≤ 1e3 (medians 0-2 ulp), where
-scipy's errors reach 60, 1400 and 7700 ulp.
+within 12 ulp for a < 10, 20 ulp for a < 100 and 60 ulp for a ≤ 1e3 (medians 0-1 ulp), where
+scipy's errors reach 760, 1025 and 6010 ulp.
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ _INCOMPLETE_DOC = """
     scipy: P(a, 0) = 0, P(a, inf) = 1, P(0, x > 0) = 1, P(inf, x < inf) = 0; nan for a < 0 or x < 0.
 
     Accuracy against mpmath over a in [0.1, 1e3], x in [0, 1e3] (``tests/autodiff/gamma_accuracy.py``):
-    within 10 ulp for a < 10, 20 ulp for a < 100 and ~50 ulp for a ≤ 1e3 (medians 0-2 ulp). Larger a
+    within 12 ulp for a < 10, 20 ulp for a < 100 and 60 ulp for a ≤ 1e3 (medians 0-1 ulp). Larger a
     converges more slowly (O(√a) steps near x = a) and is tested to 1e-13 up to a = 1e6."""
 
 # No command-line formula names: formulas are differentiated in every variable, and a is not differentiable.
