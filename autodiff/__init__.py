@@ -52,6 +52,7 @@ from .function import Context, Function
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F403 (every public op, as its record names it)
+from .uncertainty import propagate_uncertainty
 from .viz import draw_graph, to_dot  # pictures (graphviz package; rendering needs `dot`)
 
 __version__ = "0.1.0"
@@ -66,4 +67,5 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "taylor", "taylor_polynomial", "linearize", "quadratic_approx",
     "draw_graph", "to_dot", "ConcretizationError", "TracingError", "explain", "Explanation", "jit",
+    "propagate_uncertainty",
 ] + ops.__all__

@@ -15,7 +15,8 @@ GRAPH = "graph.svg" if shutil.which("dot") else "graph.dot"  # without Graphviz 
 OUTPUTS = {
     "01_partial_derivatives.py": ["gradient_field.png", "finite_difference_error.png"],
     "02_backprop_curve.py": ["curve.png", "loss.png", GRAPH],
-    "03_taylor_series.py": ["taylor_exp_sin.png", "taylor_log1p.png", "approximation_error.png"],
+    "03_taylor_series.py": ["taylor_exp_sin.png", "taylor_error_bound.png", "taylor_log1p.png",
+                            "approximation_error.png"],
     "04_newton_raphson.py": ["newton_tangents.png", "newton_system.png"],
     "05_gradient_descent.py": ["paths.png", "convergence.png"],
     "06_lagrange_multipliers.py": ["lagrange.png"],
@@ -23,6 +24,7 @@ OUTPUTS = {
     "08_gaussian_fit.py": ["gaussian_fit.png"],
     "09_digits_conv.py": ["training.png", "predictions.png", "filters.png", GRAPH],
     "10_evaluation_trace.py": ["baydin_reverse.md", "baydin_reverse.tex", "baydin_gradient.py"],
+    "11_error_propagation.py": ["error_propagation.png"],
 }
 
 

@@ -160,7 +160,26 @@ UNARY = [
     _unary("cosh", ad.cosh, lambda x: _mag(x).max(initial=0) < 3.5),
     _unary("tan", ad.tan, lambda x: _mag(x).max(initial=0) < 1.2),
     _unary("erf", ad.erf), _unary("erfc", ad.erfc),
+    _unary("gammaln", ad.gammaln, lambda x: x.min(initial=np.inf) > 0.3),
+    _unary("digamma", ad.digamma, lambda x: x.min(initial=np.inf) > 0.3),
 ]
+
+
+def _plan_polygamma(draw, values, i):
+    n = draw(st.sampled_from([1, 2]))
+    return Step("polygamma", lambda x, n: ad.polygamma(n, x), (Ref(i),), {"n": n}) \
+        if values[i].min(initial=np.inf) > 0.6 else None
+
+
+def _incomplete_gamma(name: str, fn: Callable):  # a is not differentiable: a constant
+    def plan(draw, values, i):
+        a = draw(st.sampled_from([0.5, 1.5, 3.0]))
+        return Step(name, lambda x, a: fn(a, x), (Ref(i),), {"a": a}) if values[i].min(initial=np.inf) > 0.2 else None
+    return name, plan
+
+
+UNARY += [("polygamma", _plan_polygamma), _incomplete_gamma("gammainc", ad.gammainc),
+          _incomplete_gamma("gammaincc", ad.gammaincc)]
 
 
 def _plan_power_const(draw, values, i):

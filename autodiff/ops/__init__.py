@@ -4,7 +4,18 @@ The public names (``autodiff.ops.<name>``, ``ad.<name>``, and ``__all__``) are t
 (``record.PUBLIC``): defining an op in its family's file is all it takes to export it.
 """
 
-from . import conv, elementwise, index, linalg, nnops, reduce, shape, special  # noqa: F401 (they record the ops)
+from . import (  # noqa: F401 (they record the ops)
+    conv,
+    elementwise,
+    gamma,
+    incomplete_gamma,
+    index,
+    linalg,
+    nnops,
+    reduce,
+    shape,
+    special,
+)
 from .core import apply, data_of, unbroadcast, unwrap_index  # noqa: F401 (the machinery, by name)
 from .record import OPS, PUBLIC, Op, primitive, public_op  # noqa: F401
 

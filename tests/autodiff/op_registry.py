@@ -157,6 +157,31 @@ for _name, _ref, _sampler, _torch in _UNARY:
 add_case("astype", lambda x: ad.ops.astype(x, np.float64), lambda x: x.astype(np.float64), UNARY_SHAPES,
          torch_fn=lambda T, x: x.to(T.float64), float32=False)
 
+# ----------------------------------------------------------------------------- the gamma family
+add_case("gammaln", ad.gammaln, scipy.special.gammaln, UNARY_SHAPES, uniform(0.2, 6.0),
+         lambda T, x: T.special.gammaln(x))
+add_case("gammaln", ad.gammaln, scipy.special.gammaln, UNARY_SHAPES[:3], uniform(-2.9, -2.1),
+         lambda T, x: T.special.gammaln(x), label="negative")
+add_case("digamma", ad.digamma, scipy.special.digamma, UNARY_SHAPES, uniform(0.2, 6.0),
+         lambda T, x: T.special.digamma(x))
+for _n in (1, 2, 3):
+    add_case("polygamma", lambda x, n=_n: ad.polygamma(n, x), lambda x, n=_n: scipy.special.polygamma(n, x),
+             UNARY_SHAPES, uniform(0.3, 5.0), lambda T, x, n=_n: T.special.polygamma(n, x), label=f"n={_n}")
+# a is not differentiable: each case fixes it, a scalar or one a per column broadcast against x
+def _a_per_column(x) -> np.ndarray:
+    return np.array([0.7, 2.5, 12.0][: x.shape[-1]] if x.ndim else 2.5, dtype=x.dtype)
+
+
+for _name, _ref in (("gammainc", scipy.special.gammainc), ("gammaincc", scipy.special.gammaincc)):
+    _op = getattr(ad, _name)
+    for _a, _sampler in ((0.5, uniform(0.2, 3.0)), (3.0, uniform(0.5, 8.0)), (30.0, uniform(20.0, 40.0))):
+        add_case(_name, lambda x, a=_a, f=_op: f(a, x), lambda x, a=_a, r=_ref: r(a, x), UNARY_SHAPES, _sampler,
+                 lambda T, x, a=_a, n=_name: getattr(T.special, n)(T.tensor(a, dtype=x.dtype), x), label=f"a={_a}")
+    add_case(_name, lambda x, f=_op: f(_a_per_column(x), x), lambda x, r=_ref: r(_a_per_column(x), x),
+             [[()], [(3,)], [(2, 3)]], uniform(0.5, 6.0),
+             lambda T, x, n=_name: getattr(T.special, n)(T.as_tensor(_a_per_column(x.detach().numpy())), x),
+             label="a-per-column")
+
 # ----------------------------------------------------------------------------- elementwise: binary
 _BINARY = [  # name, reference, samplers, torch name
     ("add", np.add, (normal, normal), "add"),

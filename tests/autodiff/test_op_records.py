@@ -71,7 +71,8 @@ def _static_names(op):
 
 
 def _namespace(op, values: dict) -> dict:
-    return {"np": np, "sigmoid": ad.ops.sigmoid, **values}
+    """What a rule may name: numpy, the library's public ops (digamma(x), gammaln(a)...), the op's values."""
+    return {**{name: entry.function for name, entry in PUBLIC.items()}, "np": np, **values}
 
 
 NOT_THE_OP_ITSELF = {  # cases whose scalar form checks no partial, and why
