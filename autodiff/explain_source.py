@@ -8,7 +8,7 @@ returns ``(y, (x1_bar, ...))`` in reverse mode and ``(y, y_dot)`` in forward mod
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,34 +26,34 @@ def forward_of(op: str) -> Callable[..., Any]:
     return OPS[op].forward
 
 
+def pull(op: Any, i: int, g: Any, out: Any, inputs: Sequence[Any], params: dict) -> Any:
+    """Input i's share of the cotangent g, exactly as the engine computes it (reduced to its shape)."""
+    vjp = op.vjps[i]
+    result = vjp(g, out, *inputs, **params) if params else vjp(g, out, *inputs)
+    shape = np.shape(inputs[i])
+    return unbroadcast(result, shape) if np.shape(result) != shape else result
+
+
+def push(op: Any, i: int, tangent: Any, out: Any, inputs: Sequence[Any], params: dict) -> Any:
+    """∂out/∂(input i) · tangent, by transposing the op's VJP (as ``ad.jvp`` computes it)."""
+    u = Tensor(np.zeros_like(np.asarray(out)), requires_grad=True)
+    with enable_grad():
+        pulled = pull(op, i, u, out, inputs, params)
+    if not isinstance(pulled, Tensor) or not pulled.requires_grad:  # the VJP does not depend on u
+        return np.zeros_like(np.asarray(out))
+    (result,) = gradients(pulled, u, grad_outputs=np.asarray(tangent, dtype=pulled.dtype), allow_unused=True)
+    return np.zeros_like(np.asarray(out)) if result is None else result.data
+
+
 def vjp_of(op: str, i: int) -> Callable[..., Any]:
     """The VJP of input i of the op named ``op``, reduced to that input's shape:
     ``vjp_of("sum", 0)(g, out, x, axis=None, keepdims=False)``."""
-    vjp = OPS[op].vjps[i]
-
-    def pull(g: Any, out: Any, *inputs: Any, **params: Any) -> Any:
-        result = vjp(g, out, *inputs, **params)
-        shape = np.shape(inputs[i])
-        return unbroadcast(result, shape) if np.shape(result) != shape else result
-
-    return pull
+    return lambda g, out, *inputs, **params: pull(OPS[op], i, g, out, inputs, params)
 
 
 def jvp_of(op: str, i: int) -> Callable[..., Any]:
-    """∂out/∂(input i) · tangent for the op named ``op``, by transposing its VJP (as ``ad.jvp`` does):
-    ``jvp_of("max", 0)(tangent, out, x, axis=None, keepdims=False)``."""
-    pull = vjp_of(op, i)
-
-    def push(tangent: Any, out: Any, *inputs: Any, **params: Any) -> Any:
-        u = Tensor(np.zeros_like(np.asarray(out)), requires_grad=True)
-        with enable_grad():
-            pulled = pull(u, out, *inputs, **params)
-        if not isinstance(pulled, Tensor) or not pulled.requires_grad:
-            return np.zeros_like(np.asarray(out))
-        (result,) = gradients(pulled, u, grad_outputs=np.asarray(tangent, dtype=pulled.dtype), allow_unused=True)
-        return np.zeros_like(np.asarray(out)) if result is None else result.data
-
-    return push
+    """∂out/∂(input i) · tangent for the op named ``op``: ``jvp_of("max", 0)(tangent, out, x, axis=None)``."""
+    return lambda tangent, out, *inputs, **params: push(OPS[op], i, tangent, out, inputs, params)
 
 
 class _Writer:

@@ -32,11 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from .engine import gradients
 from .errors import DtypeError, ShapeError
-from .formula import pretty_name, render, summary
+from .explain_source import pull, push
+from .formula import pretty_name, python_literal, render, summary
 from .grad_mode import TRANSFORMS, enable_grad
-from .ops.core import unbroadcast
 from .ops.record import PUBLIC, static_defaults
 from .tensor import Tensor
 from .trace import nodes_before
@@ -210,10 +209,10 @@ class Explanation:
         def shown(arg: Any) -> Any:
             if isinstance(arg, str):
                 return self.python_name(arg) if python else arg
-            return _literal(arg) if python else arg
+            return python_literal(arg) if python else arg
 
         params = {**static_defaults(op.forward, len(op.inputs)), **instruction.node._params}
-        names: dict[str, Any] = {k: (_literal(v) if python else v) for k, v in params.items()}
+        names: dict[str, Any] = {k: (python_literal(v) if python else v) for k, v in params.items()}
         if op.variadic:  # one list of inputs
             items = [shown(a) if python or not isinstance(a, str) else pretty_name(a, style == "latex")
                      for a in instruction.args]
@@ -382,23 +381,11 @@ def _cast(value: Any, dtype: np.dtype) -> np.ndarray:
 
 
 def _vjp(node: Tensor, i: int, g: Any) -> Any:
-    """Input i's share of the cotangent g, exactly as the engine computes it."""
-    vjp = node._op.vjps[i]
-    params = node._params
-    gi = vjp(g, node.data, *node._input_data, **params) if params else vjp(g, node.data, *node._input_data)
-    shape = np.shape(node._input_data[i])
-    return unbroadcast(gi, shape) if np.shape(gi) != shape else gi
+    return pull(node._op, i, g, node.data, node._input_data, node._params)
 
 
 def _jvp(node: Tensor, i: int, tangent: Any) -> np.ndarray:
-    """∂node/∂(input i) · tangent, by the transpose of the VJP (as ``ad.jvp`` computes it)."""
-    u = Tensor(np.zeros_like(node.data), requires_grad=True)
-    with enable_grad():
-        pulled = _vjp(node, i, u)
-    if not isinstance(pulled, Tensor) or not pulled.requires_grad:  # the VJP does not depend on u
-        return np.zeros_like(node.data)
-    (result,) = gradients(pulled, u, grad_outputs=np.asarray(tangent, dtype=pulled.dtype), allow_unused=True)
-    return np.zeros_like(node.data) if result is None else result.data
+    return push(node._op, i, tangent, node.data, node._input_data, node._params)
 
 
 def _seeds(inputs: list[Tensor], tangents: Sequence[Any] | None) -> list[np.ndarray]:
@@ -417,21 +404,6 @@ def _seeds(inputs: list[Tensor], tangents: Sequence[Any] | None) -> list[np.ndar
             raise ShapeError(f"explain: tangent {position} has shape {t.shape}, expected {x.shape}")
         seeds.append(t)
     return seeds
-
-
-def _literal(value: Any) -> str:
-    """Python source that makes ``value`` (numbers, tuples, slices, dtypes, arrays)."""
-    if isinstance(value, np.ndarray):
-        return f"np.array({value.tolist()!r}, dtype=np.{value.dtype})"
-    if isinstance(value, np.dtype):
-        return f"np.dtype({str(value)!r})"
-    if isinstance(value, np.generic):
-        return repr(value.item())
-    if isinstance(value, tuple):
-        return "(" + "".join(_literal(v) + ", " for v in value).rstrip(" ") + ")" if value else "()"
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return repr(value)
 
 
 def explain(f: Callable[..., Any] | Tensor, *args: Any, mode: str = "reverse", tangents: Any = None,

@@ -235,3 +235,18 @@ def summary(value: Any) -> str:
     if np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array):
         return f"shape {array.shape}, range [{array.min():.4g}, {array.max():.4g}]"
     return f"shape {array.shape}, {array.dtype}"
+
+
+def python_literal(value: Any) -> str:
+    """Python source that makes ``value`` (numbers, tuples, lists, slices, dtypes, arrays)."""
+    if isinstance(value, np.ndarray):
+        return f"np.array({value.tolist()!r}, dtype=np.{value.dtype})"
+    if isinstance(value, np.dtype):
+        return f"np.dtype({str(value)!r})"
+    if isinstance(value, np.generic):
+        return repr(value.item())
+    if isinstance(value, tuple):
+        return "(" + "".join(python_literal(v) + ", " for v in value).rstrip(" ") + ")" if value else "()"
+    if isinstance(value, list):
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    return repr(value)
