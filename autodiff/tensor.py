@@ -201,9 +201,9 @@ class Tensor:
     def __int__(self) -> int: return int(self._scalar("int()"))
     def __complex__(self) -> complex: return complex(self._scalar("complex()"))
 
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub":
-            raise TypeError(f"only integer tensors can be used as an index, got dtype {self.dtype}")
+    def __index__(self) -> int:  # as numpy's: only a 0-d integer tensor is a scalar index
+        if self._data.dtype.kind not in "iub" or self._data.ndim:
+            raise TypeError(f"only 0-d integer tensors are scalar indices, got {self.shape} {self.dtype}")
         return int(self._scalar("an index"))
 
     def _traced(self) -> bool: return self.requires_grad or self._op is not None  # does it depend on jit's inputs?
