@@ -37,6 +37,7 @@ TrialCost = Callable[[np.ndarray], tuple[float, Any]]
 # trial that leaves the cost equal to the last bit is taken: at the solution the solver then
 # stops through its step or cost test at once instead of after ~25 rising-μ failures.
 MU0, MU_FACTOR, MU_MIN, MU_MAX = 1e-3, 10.0, 1e-20, 1e20
+FLAT_RTOL = math.sqrt(np.finfo(float).eps)  # a change below √ε of r's size: what finite differences cannot see
 
 
 def levenberg_marquardt_step(cost_at: TrialCost, x: np.ndarray, r: np.ndarray, J: np.ndarray, mu: float,
@@ -95,6 +96,23 @@ def _on(free: np.ndarray | None, step: np.ndarray) -> np.ndarray:
     return full
 
 
+def flat_columns(J: np.ndarray, x: np.ndarray, scale: float) -> np.ndarray:
+    """Which variables the residuals do not depend on at x, to working precision: a boolean mask.
+
+    Variable j is flat when changing it by max(1, |xⱼ|) moves r by at most √ε·``scale``
+    (‖J[:, j]‖·max(1, |xⱼ|) ≤ √ε·scale, with ``scale`` the size of r or of the data): a
+    finite-difference step of √ε·max(1, |xⱼ|), what scipy takes, would then change r by less
+    than its rounding, and the data cannot tell xⱼ from 2xⱼ. A Gaussian peak started far from the
+    data is flat in all its parameters (its derivatives there are ~e⁻²⁰⁰).
+
+    >>> import numpy as np
+    >>> flat_columns(np.array([[1.0, 1e-90], [2.0, 0.0]]), np.array([3.0, 1.0]), scale=10.0)
+    array([False,  True])
+    """
+    effect = np.linalg.norm(J, axis=0) * np.maximum(1.0, np.abs(x))
+    return effect <= FLAT_RTOL * scale
+
+
 def check_bounds(bounds, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """``(lower, upper)`` broadcast to x0's size; x0 must lie inside."""
     if bounds is None:
@@ -123,7 +141,9 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
     step changes x by less than xtol·(‖x‖ + xtol), when the cost falls by less than ftol relative,
     or when no step lowers the cost and ‖Jᵀr‖∞ ≤ 10⁻⁸·(1 + cost) (converged to rounding);
     without success after ``maxiter`` iterations, when no step lowers the cost with a larger
-    gradient, or when r or J is not finite at x0. The result's ``jac`` is J at the returned x.
+    gradient, when r or J is not finite at x0, or at a flat start: the gradient vanishes at x0
+    only because r does not change with some variable there (see ``flat_columns``; a peak far
+    from the data), which is no minimum to report. The result's ``jac`` is J at the returned x.
 
     >>> import numpy as np
     >>> A, b = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), np.array([1.0, 2.0, 4.0])
@@ -147,6 +167,12 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
         finite = np.all(np.isfinite(J_trial))  # a step to where J is not finite would strand the next one
         return (0.5 * float(r_trial @ r_trial) if finite else math.inf), (r_trial, J_trial)
 
+    def flat_start(r: np.ndarray, J: np.ndarray, x: np.ndarray) -> LeastSquaresResult:
+        flat = np.flatnonzero(flat_columns(J, x, float(np.linalg.norm(r))))
+        which = ", ".join(f"x[{i}]" for i in flat)
+        return done(False, f"flat start: the residuals do not change with {which} at x0 (numerically zero "
+                           "Jacobian columns), so the vanishing gradient marks no minimum; start elsewhere", 0)
+
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
         return done(False, "the residuals or their Jacobian are not finite at x0", 0)
     for nit in range(1, maxiter + 1):
@@ -155,7 +181,8 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
         free = free_variables(x, full_grad, bounds)
         grad = np.where(free, full_grad, 0.0)  # the projected gradient: zero where a bound holds x
         if float(np.max(np.abs(grad), initial=0.0)) <= gtol * (1 + cost):
-            return done(True, "gradient of the cost below gtol", nit - 1)
+            return flat_start(r, J, x) if nit == 1 and np.any(flat_columns(J, x, float(np.linalg.norm(r)))) \
+                else done(True, "gradient of the cost below gtol", nit - 1)
         if method == "lm":
             trial, evaluated, mu, tries = levenberg_marquardt_step(cost_at, x, r, J, mu, free=free, bounds=bounds)
             nfev += tries
@@ -169,6 +196,8 @@ def solve_least_squares(residual_and_jacobian: ResidualJacobian, x0: np.ndarray,
         if trial is None:
             # no step lowers the cost: at a minimum to rounding, or stuck
             small = float(np.max(np.abs(grad), initial=0.0)) <= 1e-8 * (1 + cost)
+            if small and nit == 1 and np.any(flat_columns(J, x, float(np.linalg.norm(r)))):
+                return flat_start(r, J, x)
             return done(small, "no step lowers the cost any more (converged to rounding)" if small
                         else "could not find a step that lowers the cost", nit - 1)
         step = trial - x

@@ -98,3 +98,23 @@ def test_one_levenberg_marquardt_damping_loop_with_bounded_mu():
     for _ in range(60):
         opt.step(lambda: ad.tensor(M) @ p - y)
     assert 1e-20 <= opt.state[p]["mu"] <= MU_MAX
+
+
+def test_a_flat_start_is_no_success():
+    """A Gaussian peak started far from the data: its derivatives there are ~e⁻²⁰⁰, the gradient test passes
+    at x0, and the solver used to report success after 0 iterations. It is a failure, and says why."""
+    x = np.linspace(-1.0, 4.0, 40)
+    y = 5.0 * np.exp(-(x - 1.5) ** 2 / 0.72)
+
+    def residuals_and_jacobian(p):
+        a, mu, s = p
+        g = np.exp(-(x - mu) ** 2 / (2 * s ** 2))
+        return a * g - y, np.column_stack([g, a * g * (x - mu) / s ** 2, a * g * (x - mu) ** 2 / s ** 3])
+
+    for method in ("lm", "gauss-newton", "gd"):
+        result = solve_least_squares(residuals_and_jacobian, np.array([1.0, -3.0, 0.1]), method=method)
+        assert not result.success and result.nit == 0, method
+        assert result.message.startswith("flat start") and "x[0], x[1], x[2]" in result.message
+    # a start that is already the solution, with the model responding to every parameter, is a success
+    result = solve_least_squares(residuals_and_jacobian, np.array([5.0, 1.5, 0.6]))
+    assert result.success and result.nit == 0
