@@ -7,6 +7,10 @@
   (roots.py), ``lagrange`` (constrained.py), ``chi_squared linear_regression curve_fit``
   (regression.py, on the least-squares solvers of least_squares.py). Each returns a
   ``SolverResult`` (results.py): ``x fun nit success message path`` and what the problem adds.
+* Fitting with the whole answer: ``chi2_fit`` (fit.py) and ``linear_regression`` return a
+  ``FitResult`` (fit_result.py: errors, covariance and correlations, χ²/dof and p-value, pulls,
+  confidence intervals and bands, an honest ``success``, and a printed report); ``FitWarning``
+  says when the data do not determine the parameters (_covariance.py).
 * One of each algorithm, shared by both sides: the search directions (directions.py: damped
   Newton, the L-BFGS two-loop, Gauss-Newton, Levenberg-Marquardt), the line searches
   (linesearch.py: Armijo, strong Wolfe), the Levenberg-Marquardt damping loop (least_squares.py).
@@ -33,6 +37,8 @@ from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .constrained import lagrange
+from .fit import chi2_fit
+from .fit_result import FitResult, FitWarning
 from .lbfgs import LBFGS
 from .linesearch import LineSearchResult, line_search
 from .newton import GaussNewton, LevenbergMarquardt, Newton
@@ -47,5 +53,5 @@ from .unconstrained import minimize
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "Newton", "GaussNewton",
            "LevenbergMarquardt", "lr_scheduler",
            "minimize", "OptimizeResult", "line_search", "LineSearchResult",
-           "chi_squared", "linear_regression", "LinearFit", "curve_fit",
+           "chi_squared", "linear_regression", "LinearFit", "curve_fit", "chi2_fit", "FitResult", "FitWarning",
            "newton_raphson", "RootResult", "lagrange", "LagrangeResult", "SolverResult", "LeastSquaresResult"]

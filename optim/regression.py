@@ -1,8 +1,10 @@
 """Regression: chi-squared, the closed-form straight-line fit, and non-linear curve fitting.
 
 χ² = Σ ((yᵢ - f(xᵢ))/σᵢ)² measures misfit in units of the measurement errors σᵢ. A straight line
-minimising it has a closed form; a general model f(x; p) is fitted by Levenberg-Marquardt (or
-Gauss-Newton, or gradient descent) with the Jacobian ∂f/∂p computed by automatic differentiation.
+minimising it has a closed form (``linear_regression``, whose result is a ``FitResult`` like
+``chi2_fit``'s); a general model f(x; p) is fitted by Levenberg-Marquardt (or Gauss-Newton, or
+gradient descent) with the Jacobian ∂f/∂p computed by automatic differentiation: ``curve_fit``
+returns scipy's ``(popt, pcov)``, ``optim.chi2_fit`` (fit.py) the whole report.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import numpy as np
 
 from autodiff import Tensor
 
+from ._covariance import correlation
 from ._derivatives import value_and_jacobian
+from .fit_result import FitResult, build_result
 from .least_squares import check_bounds, solve_least_squares
 
 
@@ -34,52 +38,71 @@ def chi_squared(y: Any, y_model: Any, sigma: Any = None) -> float:
         raise ValueError(f"chi_squared: y has shape {y.shape}, y_model has shape {y_model.shape}")
     residual = y - y_model
     if sigma is not None:
-        residual = residual / _positive_sigma(sigma, y.shape)
+        residual = residual / positive_sigma(sigma, y.shape)
     return float(np.sum(residual ** 2))
 
 
-def _positive_sigma(sigma: Any, shape: tuple[int, ...]) -> np.ndarray:
+def positive_sigma(sigma: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """σ broadcast to the data's shape; every σ must be a positive number."""
     sigma = np.asarray(sigma, dtype=float)
     try:
         sigma = np.broadcast_to(sigma, shape)
     except ValueError:
         raise ValueError(f"sigma has shape {sigma.shape}, expected the data's shape {shape}") from None
-    if not np.all(sigma > 0):
-        raise ValueError("every sigma must be positive")
+    bad = np.flatnonzero(~(sigma > 0).ravel())
+    if bad.size:
+        raise ValueError(f"every sigma must be positive: {bad.size} are not (the first: sigma[{bad[0]}] = "
+                         f"{sigma.ravel()[bad[0]]})")
     return sigma
 
 
-@dataclass
-class LinearFit:
-    """A straight-line fit y = slope·x + intercept.
+@dataclass(repr=False)
+class LinearFit(FitResult):
+    """A straight-line fit y = slope·x + intercept: a ``FitResult`` with params (slope, intercept).
 
-    ``covariance`` is the 2×2 covariance of (slope, intercept) (the order of ``numpy.polyfit``);
-    ``chi2`` the χ² of the fit, ``dof`` = n - 2, ``reduced_chi2`` = χ²/dof, ``r_value`` the
-    correlation coefficient of x and y.
+    Also, as before: ``slope``, ``intercept``, ``slope_err``, ``intercept_err``, ``covariance``
+    (= ``cov``, the 2×2 covariance of (slope, intercept), the order of ``numpy.polyfit``),
+    ``reduced_chi2`` (= ``chi2_red``), ``r_value`` (the correlation coefficient of x and y), and
+    calling the fit evaluates the line.
     """
 
-    slope: float
-    intercept: float
-    covariance: np.ndarray
-    chi2: float
-    reduced_chi2: float
-    dof: int
-    r_value: float
+    r_value: float = math.nan
+
+    @property
+    def slope(self) -> float:
+        return float(self.params[0])
+
+    @property
+    def intercept(self) -> float:
+        return float(self.params[1])
 
     @property
     def slope_err(self) -> float:
-        return math.sqrt(self.covariance[0, 0])
+        return float(self.errors[0])
 
     @property
     def intercept_err(self) -> float:
-        return math.sqrt(self.covariance[1, 1])
+        return float(self.errors[1])
+
+    @property
+    def covariance(self) -> np.ndarray:
+        return self.cov
+
+    @property
+    def reduced_chi2(self) -> float:
+        return self.chi2_red
 
     def __call__(self, x: Any) -> np.ndarray:
         return self.slope * np.asarray(x, dtype=float) + self.intercept
 
 
+def line(x: Any, slope: Any, intercept: Any) -> Any:
+    """The straight line slope·x + intercept (the model of ``linear_regression``)."""
+    return slope * x + intercept
+
+
 def linear_regression(x: Any, y: Any, sigma: Any = None, absolute_sigma: bool = True) -> LinearFit:
-    """The weighted least-squares line through (x, y), in closed form.
+    """The weighted least-squares line through (x, y), in closed form, with the report of ``chi2_fit``.
 
     With weights w = 1/σ², S = Σw, Sx = Σwx, Sy = Σwy, Sxx = Σwx², Sxy = Σwxy, Δ = S·Sxx - Sx²::
 
@@ -88,7 +111,10 @@ def linear_regression(x: Any, y: Any, sigma: Any = None, absolute_sigma: bool = 
 
     With σ given (and ``absolute_sigma``), the covariance is that of the stated errors; without σ
     (or with ``absolute_sigma=False``) it is scaled by χ²/(n - 2), the errors estimated from the
-    scatter, as ``numpy.polyfit(..., cov=True)`` and ``scipy.stats.linregress`` do.
+    scatter, as ``numpy.polyfit(..., cov=True)`` and ``scipy.stats.linregress`` do. The result is
+    a :class:`FitResult` (params = (slope, intercept), errors, p-value, ``ci``, ``predict_band``,
+    ``print(fit)``), which keeps the fields it always had: ``slope intercept slope_err
+    intercept_err covariance chi2 reduced_chi2 dof r_value``.
 
     >>> import optim
     >>> fit = optim.linear_regression([0.0, 1.0, 2.0, 3.0], [1.0, 3.1, 4.9, 7.0])
@@ -102,7 +128,12 @@ def linear_regression(x: Any, y: Any, sigma: Any = None, absolute_sigma: bool = 
     n = x.size
     if n < 2:
         raise ValueError(f"linear_regression needs at least 2 points, got {n}")
-    w = np.ones(n) if sigma is None else 1.0 / _positive_sigma(sigma, (n,)) ** 2
+    for name, values in (("x", x), ("y", y)):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"linear_regression: {name} has NaN or infinite values (the first at index "
+                             f"{int(np.flatnonzero(~np.isfinite(values))[0])}); remove those points")
+    sd = np.ones(n) if sigma is None else positive_sigma(sigma, (n,))
+    w = 1.0 / sd ** 2
     s, sx, sy = w.sum(), w @ x, w @ y
     sxx, sxy = w @ (x * x), w @ (x * y)
     delta = s * sxx - sx * sx
@@ -110,16 +141,22 @@ def linear_regression(x: Any, y: Any, sigma: Any = None, absolute_sigma: bool = 
         raise ValueError("linear_regression: all x values are equal, so the slope is undetermined")
     slope = (s * sxy - sx * sy) / delta
     intercept = (sxx * sy - sx * sxy) / delta
-    covariance = np.array([[s, -sx], [-sx, sxx]]) / delta
-    chi2 = float(w @ (y - slope * x - intercept) ** 2)
-    dof = n - 2
-    reduced = chi2 / dof if dof > 0 else math.nan
-    if sigma is None or not absolute_sigma:
-        covariance = covariance * (reduced if dof > 0 else math.inf)
+    residuals = y - slope * x - intercept
+    jac = -np.column_stack([x, np.ones(n)]) / sd[:, None]  # ∂((f - y)/σ)/∂(slope, intercept)
+    scale = float(np.linalg.norm((np.abs(y) + np.abs(y - residuals)) / sd))
+    general = build_result(np.array([slope, intercept]), jac, residuals, residuals / sd, ["slope", "intercept"],
+                           scale, sigma_given=sigma is not None, absolute_sigma=absolute_sigma, nit=0, success=True,
+                           message="solved in closed form (weighted least squares)", method="closed form", model=line,
+                           title="straight line y = slope·x + intercept")
+    cov = np.array([[s, -sx], [-sx, sxx]]) / delta  # the closed form (the SVD of the general case agrees to rounding)
+    if general.scaled:
+        cov = cov * general.chi2_red if general.dof > 0 else general.cov  # no dof: inf, as build_result says
+    fields = {f: getattr(general, f) for f in general.__dataclass_fields__}
+    fields.update(cov=cov, errors=np.sqrt(np.diag(cov)), corr=correlation(cov))
     xc, yc = x - x.mean(), y - y.mean()
     denominator = math.sqrt(float(xc @ xc) * float(yc @ yc))
     r_value = float(xc @ yc) / denominator if denominator > 0 else 0.0
-    return LinearFit(float(slope), float(intercept), covariance, chi2, reduced, dof, r_value)
+    return LinearFit(**fields, r_value=r_value)
 
 
 def curve_fit(model: Callable[..., Any], xdata: Any, ydata: Any, p0: Any, sigma: Any = None,
@@ -148,8 +185,8 @@ def curve_fit(model: Callable[..., Any], xdata: Any, ydata: Any, p0: Any, sigma:
     p0 = np.atleast_1d(np.asarray(p0, dtype=float)).ravel()
     if p0.size == 0:
         raise ValueError("curve_fit needs at least one parameter in p0")
-    _check_parameter_count(model, p0.size)
-    weight = _residual_weight(sigma, y.size)
+    check_parameter_count(model, p0.size, "curve_fit")
+    weight = residual_weight(sigma, y.size)
 
     def residuals(p: Tensor) -> Tensor:
         prediction = model(x, *[p[i] for i in range(p0.size)])
@@ -170,7 +207,7 @@ def curve_fit(model: Callable[..., Any], xdata: Any, ydata: Any, p0: Any, sigma:
     return (result.x, pcov, result) if full_output else (result.x, pcov)
 
 
-def _residual_weight(sigma: Any, m: int) -> np.ndarray:
+def residual_weight(sigma: Any, m: int) -> np.ndarray:
     """σ as a vector (divide by it) or, for a covariance matrix C = LLᵀ, the whitening matrix L⁻¹."""
     if sigma is None:
         return np.ones(m)
@@ -183,7 +220,7 @@ def _residual_weight(sigma: Any, m: int) -> np.ndarray:
         except np.linalg.LinAlgError:
             raise ValueError("the covariance matrix sigma is not positive definite") from None
         return np.linalg.inv(lower)
-    return _positive_sigma(sigma, (m,))
+    return positive_sigma(sigma, (m,))
 
 
 def _covariance(jac: np.ndarray, chi2: float, m: int, absolute_sigma: bool) -> np.ndarray:
@@ -198,7 +235,7 @@ def _covariance(jac: np.ndarray, chi2: float, m: int, absolute_sigma: bool) -> n
     return pcov
 
 
-def _check_parameter_count(model: Callable[..., Any], count: int) -> None:
+def check_parameter_count(model: Callable[..., Any], count: int, who: str) -> None:
     """p0 must give one value per parameter of ``model(x, p0, p1, ...)`` (when that can be read)."""
     try:
         parameters = list(inspect.signature(model).parameters.values())
@@ -210,5 +247,5 @@ def _check_parameter_count(model: Callable[..., Any], count: int) -> None:
     needed = [p for p in positional[1:] if p.default is p.empty]
     if not len(needed) <= count <= len(positional) - 1:
         names = ", ".join(p.name for p in positional[1:])
-        raise ValueError(f"curve_fit: p0 has {count} values, but the model takes {len(positional) - 1} "
+        raise ValueError(f"{who}: p0 has {count} values, but the model takes {len(positional) - 1} "
                          f"parameter(s) after x ({names})")
