@@ -57,3 +57,53 @@ def _step_with_grad(grad: np.ndarray) -> None:
     w = ad.tensor([1.0, 2.0], requires_grad=True)
     w.grad = ad.tensor(grad)
     optim.SGD([w], lr=0.1).step()
+
+
+# ----------------------------------------------------------------------------- fitting (chi2_fit, linear_regression)
+_X = np.linspace(0.0, 4.0, 5)
+_Y = 2.0 * _X + 1.0
+
+
+def _line(x, a, b):
+    return a * x + b
+
+
+def _chi2_fit(**changes):
+    arguments = {"model": _line, "x": _X, "y": _Y, "p0": [1.0, 0.0], "sigma": 0.1, **changes}
+    return optim.chi2_fit(**arguments)
+
+
+for _id, _call, _error, _match in [
+    ("chi2-fit-x-y-lengths", lambda: _chi2_fit(x=np.arange(6.0)), ValueError, "x has 6 points, y has 5"),
+    ("chi2-fit-p0-length", lambda: _chi2_fit(p0=[1.0]), ValueError,
+     r"chi2_fit: p0 has 1 values, but the model takes 2 parameter\(s\) after x \(a, b\)"),
+    ("chi2-fit-p0-empty", lambda: _chi2_fit(p0=[]), ValueError, "at least one starting value"),
+    ("chi2-fit-too-few-points", lambda: _chi2_fit(x=_X[:1], y=_Y[:1]), ValueError,
+     "1 data points cannot determine 2 parameters"),
+    ("chi2-fit-sigma-zero", lambda: _chi2_fit(sigma=[0.1, 0.1, 0.0, 0.1, 0.1]), ValueError,
+     r"every sigma must be positive: 1 are not \(the first: sigma\[2\] = 0.0\)"),
+    ("chi2-fit-sigma-negative", lambda: _chi2_fit(sigma=-0.1), ValueError, "every sigma must be positive"),
+    ("chi2-fit-sigma-shape", lambda: _chi2_fit(sigma=np.ones(3)), ValueError,
+     r"sigma has shape \(3,\), expected the data's shape \(5,\)"),
+    ("chi2-fit-sigma-matrix", lambda: _chi2_fit(sigma=-np.eye(5)), ValueError, "not positive definite"),
+    ("chi2-fit-y-nan", lambda: _chi2_fit(y=np.array([1.0, np.nan, 5.0, 7.0, 9.0])), ValueError,
+     "y has 1 value.*NaN or infinite.*index 1"),
+    ("chi2-fit-x-inf", lambda: _chi2_fit(x=np.array([0.0, 1.0, np.inf, 3.0, 4.0])), ValueError,
+     "x has 1 value.*NaN or infinite.*index 2"),
+    ("chi2-fit-sigma-nan", lambda: _chi2_fit(sigma=np.array([0.1, np.nan, 0.1, 0.1, 0.1])), ValueError,
+     "sigma has 1 value.*NaN"),
+    ("chi2-fit-model-size", lambda: _chi2_fit(model=lambda x, a, b: a * x[:3] + b), ValueError,
+     "the model returned 3 values for 5 data points"),
+    ("chi2-fit-model-numpy", lambda: _chi2_fit(model=lambda x, a, b: np.asarray(a) * np.asarray(x)), TypeError,
+     "expected a Tensor built from autodiff ops"),
+    ("chi2-fit-model-not-finite", lambda: _chi2_fit(model=lambda x, a, b: a * ad.log(x) + b), ValueError,
+     r"the model is not finite at p0: f\(x\[0\]\) = -inf"),
+    ("chi2-fit-absolute-sigma", lambda: _chi2_fit(absolute_sigma="yes"), TypeError,
+     "absolute_sigma must be True or False"),
+    ("chi2-fit-method", lambda: _chi2_fit(method="newton"), ValueError, "unknown least-squares method 'newton'"),
+    ("chi2-fit-bounds", lambda: _chi2_fit(bounds=([2.0, 0.0], [3.0, 1.0])), ValueError, "outside the bounds"),
+    ("fit-result-ci-level", lambda: _chi2_fit().ci(95), ValueError, "a confidence level must be between 0 and 1"),
+    ("linear-regression-nan", lambda: optim.linear_regression([0.0, 1.0, 2.0], [1.0, np.nan, 3.0]), ValueError,
+     "y has NaN or infinite values"),
+]:
+    add(_id, "optim", _call, _error, _match)

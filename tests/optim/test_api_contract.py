@@ -170,6 +170,16 @@ def test_line_search_newton_raphson_lagrange():
 def test_regression():
     assert_signature(optim.curve_fit, "model", "xdata", "ydata", "p0", sigma=None, method="lm")
     assert_signature(optim.linear_regression, "x", "y", "sigma", sigma=None)
+    assert_signature(optim.chi2_fit, "model", "x", "y", "p0", "sigma", "absolute_sigma", "method", "bounds",
+                     sigma=None, absolute_sigma=True, method="lm", bounds=None)
+    result = optim.chi2_fit(lambda x, a, b: a * x + b, [0.0, 1.0, 2.0], [1.0, 3.1, 4.9], [1.0, 0.0], sigma=0.1)
+    assert isinstance(result, optim.FitResult) and isinstance(optim.linear_regression([0, 1, 2], [1, 2, 4]), optim.FitResult)
+    for name in ("params", "errors", "cov", "corr", "chi2", "dof", "chi2_red", "p_value", "residuals", "pulls",
+                 "cond", "nit", "success", "message"):
+        assert hasattr(result, name), name
+    assert result.ci(0.95).shape == (2, 2) and result.predict([3.0]).shape == (1,)
+    assert [band.shape for band in result.predict_band([3.0, 4.0], 0.9)] == [(2,), (2,)]
+    assert "p-value" in str(result)
     y, model_y, sigma = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.0]), np.array([0.5, 1.0, 2.0])
     assert optim.chi_squared(y, model_y, sigma) == pytest.approx(1.0 + 0.0 + 0.25)
     x = np.array([0.0, 1.0, 2.0, 3.0])
