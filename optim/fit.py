@@ -120,9 +120,10 @@ def chi2_fit(model: Callable[..., Any], x: Any, y: Any, p0: Any, sigma: Any = No
         i = int(np.flatnonzero(~np.isfinite(start))[0])
         raise ValueError(f"chi2_fit: the model is not finite at p0: f(x[{i}]) = {start[i]}; choose a p0 where it is")
     box = check_bounds(bounds, p0)
+    budget = maxiter or (200 * (n + 1) if method != "gd" else 20000)
     solved = solve_least_squares(lambda p: value_and_jacobian(lambda q: weighted(prediction(q) - y_values), p,
                                                               p0.shape),
-                                 p0, method=method, bounds=box, maxiter=maxiter or (200 * (n + 1) if method != "gd" else 20000))
+                                 p0, method=method, bounds=box, maxiter=budget)
     message = solved.message
     if message.startswith("flat start"):  # the solver numbers its variables; the report names them
         for i, name in reversed(list(enumerate(names))):

@@ -173,7 +173,8 @@ def test_regression():
     assert_signature(optim.chi2_fit, "model", "x", "y", "p0", "sigma", "absolute_sigma", "method", "bounds",
                      sigma=None, absolute_sigma=True, method="lm", bounds=None)
     result = optim.chi2_fit(lambda x, a, b: a * x + b, [0.0, 1.0, 2.0], [1.0, 3.1, 4.9], [1.0, 0.0], sigma=0.1)
-    assert isinstance(result, optim.FitResult) and isinstance(optim.linear_regression([0, 1, 2], [1, 2, 4]), optim.FitResult)
+    assert isinstance(result, optim.FitResult)
+    assert isinstance(optim.linear_regression([0, 1, 2], [1, 2, 4]), optim.FitResult)
     for name in ("params", "errors", "cov", "corr", "chi2", "dof", "chi2_red", "p_value", "residuals", "pulls",
                  "cond", "nit", "success", "message"):
         assert hasattr(result, name), name
