@@ -205,10 +205,14 @@ def line_path(f: Callable[[np.ndarray], Any], paths: Mapping[str, Any], path: st
 def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
                 polynomials: Mapping[int, Callable[[np.ndarray], Any]], path: str | Path | None = None,
                 xlim: tuple[float, float] | None = None,
-                title: str | None = None, label: str = "f(x)") -> Any:
+                title: str | None = None, label: str = "f(x)",
+                within: Mapping[int, tuple[float, float] | None] | None = None, tol: float | None = None) -> Any:
     """A function of one variable with its Taylor polynomials about ``x0`` (``order -> callable``).
 
-    The y range follows the function (polynomials that run off to infinity are clipped).
+    The y range follows the function (polynomials that run off to infinity are clipped). Given
+    ``within`` (``order -> (a, b)``, the interval where that polynomial is within ``tol`` of f, or
+    None), each interval is shaded in its polynomial's colour (the shades nest, darkest near x0)
+    and written in the legend.
     """
     lo, hi = xlim if xlim is not None else (x0 - 3.0, x0 + 3.0)
     xs = np.linspace(lo, hi, 400)
@@ -222,8 +226,13 @@ def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
     for i, order in enumerate(orders):
         with np.errstate(all="ignore"):
             approx = _values(polynomials[order](xs))
-        ax.plot(xs, approx, lw=1.5, color=cmap(0.1 + 0.75 * i / max(1, len(orders) - 1)),
-                label=f"order {order}")
+        color = cmap(0.1 + 0.75 * i / max(1, len(orders) - 1))
+        interval = (within or {}).get(order)
+        note = "" if within is None else (f": |error| ≤ {tol:g} on [{interval[0]:.3g}, {interval[1]:.3g}]"
+                                          if interval is not None else f": |error| > {tol:g}")
+        ax.plot(xs, approx, lw=1.5, color=color, label=f"order {order}{note}")
+        if interval is not None:
+            ax.axvspan(*interval, color=color, alpha=0.1, lw=0)
     finite = ys[np.isfinite(ys)]
     if finite.size:
         span = max(finite.max() - finite.min(), 1e-9)
@@ -234,7 +243,7 @@ def taylor_plot(f: Callable[[np.ndarray], Any], x0: float,
     ax.axvline(x0, color="gray", lw=0.8, ls=":")
     ax.set(xlabel="x", ylabel="y", title=title or f"Taylor polynomials about x0 = {x0:g}", xlim=(lo, hi))
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=9)
+    ax.legend(loc="best", fontsize=9, title=None if within is None else f"shaded: within {tol:g} of f")
     return save(fig, path)
 
 

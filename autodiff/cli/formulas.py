@@ -13,6 +13,7 @@ import numpy as np
 
 import autodiff as ad
 
+from ..calculus import TaylorPolynomial
 from ..expr import Expression
 from ..viz import draw_graph, retain_grads
 from .common import (
@@ -164,6 +165,51 @@ def _taylor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", type=plot_file, help="picture to write (.png, .svg, .pdf)")
     parser.add_argument("--width", type=positive_float, default=3.0,
                         help="plot x0 - width .. x0 + width (default 3)")
+    parser.add_argument("--tol", type=positive_float, default=1e-2,
+                        help="with --plot, shade for each polynomial T_k the interval around x0 where "
+                             "|f(x) - T_k(x)| <= TOL (default 0.01), and print it")
+
+
+def _tolerance_interval(polynomial: TaylorPolynomial, tol: float, lo: float, hi: float,
+                        points: int = 801) -> tuple[float, float] | None:
+    """The interval [a, b] around x0, inside [lo, hi], where the polynomial is within ``tol`` of f.
+
+    |f(x) - p(x)| (``polynomial.error``; nan outside f's domain counts as beyond ``tol``) is
+    evaluated on a grid of ``points`` across [lo, hi] and x0; from x0 the interval grows while the
+    error stays within ``tol``, and each end is refined by bisection between its last good and first
+    bad grid point, to 1e-12 of the width. A search, not a proof: an excursion above ``tol`` that
+    falls between two grid points is not seen. None if p is not within ``tol`` at x0 itself.
+
+    >>> import autodiff as ad
+    >>> a, b = _tolerance_interval(ad.taylor_polynomial(ad.exp, 0.0, 1), 0.01, -3.0, 3.0)
+    >>> round(a, 6), round(b, 6)   # e^x - 1 - x = 0.01 at both ends
+    (-0.144835, 0.138165)
+    """
+    x0 = polynomial.x0
+    grid = np.union1d(np.linspace(lo, hi, points), [x0])
+    with np.errstate(all="ignore"):
+        good = np.abs(np.asarray(polynomial.error(grid), dtype=float)) <= tol  # nan compares False
+    centre = int(np.searchsorted(grid, x0))
+    if not good[centre]:
+        return None
+
+    def within(x: float) -> bool:
+        with np.errstate(all="ignore"):
+            return bool(abs(float(polynomial.error(np.array([x]))[0])) <= tol)
+
+    def end(step: int) -> float:
+        i = centre
+        while 0 <= i + step < grid.size and good[i + step]:
+            i += step
+        if not 0 <= i + step < grid.size:
+            return float(grid[i])  # within tol up to the edge of the plot
+        inside, outside = float(grid[i]), float(grid[i + step])
+        while abs(outside - inside) > 1e-12 * (hi - lo):
+            middle = 0.5 * (inside + outside)
+            inside, outside = (middle, outside) if within(middle) else (inside, middle)
+        return inside
+
+    return end(-1), end(1)
 
 
 def _taylor(args: argparse.Namespace) -> int:
@@ -182,14 +228,16 @@ def _taylor(args: argparse.Namespace) -> int:
     if args.plot:
         plot = plot_module()
         orders = sorted({max(1, round(k)) for k in np.linspace(1, args.order, min(args.order, 5))} or {0})
-        polynomials = {k: (lambda xs, k=k: np.polynomial.polynomial.polyval(np.asarray(xs) - x0,
-                                                                             coefficients[: k + 1]))
-                       for k in orders}
+        polynomials = {k: TaylorPolynomial(float(x0), coefficients[: k + 1], expression) for k in orders}
+        lo, hi = x0 - args.width, x0 + args.width
+        within = {k: _tolerance_interval(p, args.tol, lo, hi) for k, p in polynomials.items()}
+        print(f"\nwhere |f - T_k| <= {args.tol:g} (around {name} = {x0:g}, searched in [{lo:g}, {hi:g}]):")
+        for k, interval in within.items():
+            print(f"  T{k}: " + ("not even at x0" if interval is None else f"[{interval[0]:.6g}, {interval[1]:.6g}]"))
         with writing(args.plot):
-            plot.taylor_plot(lambda xs: expression(xs), x0, polynomials, args.plot,
-                             xlim=(x0 - args.width, x0 + args.width),
+            plot.taylor_plot(lambda xs: expression(xs), x0, polynomials, args.plot, xlim=(lo, hi),
                              title=f"Taylor polynomials of {args.expression} about {name} = {x0:g}",
-                             label=f"f({name}) = {args.expression}")
+                             label=f"f({name}) = {args.expression}", within=within, tol=args.tol)
         print(f"wrote {args.plot}")
     return 0
 
@@ -208,7 +256,7 @@ def _one_variable(args: argparse.Namespace) -> tuple[Expression, np.ndarray]:
 taylor = Command(
     help="Taylor coefficients of a one-variable formula",
     description="Taylor coefficients f^(k)(x0)/k! by automatic differentiation, and with --plot the function "
-                "against its Taylor polynomials.",
+                "against its Taylor polynomials, each shaded where it is within --tol of the function.",
     add_arguments=_taylor_arguments, run=_taylor)
 
 def _builtin() -> dict[str, Command]:
