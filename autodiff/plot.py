@@ -270,12 +270,16 @@ def step_size_errors(steps: Any, errors: Mapping[str, Any], path: str | Path | N
 
 def fit_plot(x: Any, y: Any, sigma: Any, curves: Mapping[str, tuple[Any, Any]],
              path: str | Path | None = None, title: str = "Fit", xlabel: str = "x", ylabel: str = "y",
-             model: Callable[[np.ndarray], Any] | None = None, note: str | None = None) -> Any:
+             model: Callable[[np.ndarray], Any] | None = None, note: str | None = None,
+             band: tuple[Any, Any, Any] | None = None, band_label: str = "95% confidence band",
+             pulls: Any = None) -> Any:
     """Data with error bars and fitted curves (``label -> (xs, ys)``); given ``model`` (the best fit
-    as a function of x), a lower panel shows the pulls (y - model) / sigma."""
+    as a function of x), a lower panel shows the pulls (y - model) / sigma, or the given ``pulls``
+    (a fit report's, e.g. in units of scaled errors). ``band = (xs, lower, upper)`` shades the fit's
+    confidence band (what ``FitResult.predict_band`` returns); ``note`` is a text box (a report)."""
     x, y = _values(x), _values(y)
     sigma = None if sigma is None else np.broadcast_to(_values(sigma), y.shape)
-    if model is not None and sigma is not None:
+    if (model is not None and sigma is not None) or pulls is not None:
         fig = figure(nrows=2, size=(7, 6), height_ratios=(3, 1))
         ax, pulls_ax = fig.axes
         pulls_ax.sharex(ax)
@@ -283,6 +287,9 @@ def fit_plot(x: Any, y: Any, sigma: Any, curves: Mapping[str, tuple[Any, Any]],
         fig, pulls_ax = figure(size=(7, 4.8)), None
         ax = fig.axes[0]
     ax.errorbar(x, y, yerr=sigma, fmt="o", ms=4, color="k", ecolor="gray", capsize=2, label="data", zorder=5)
+    if band is not None:
+        xs, lower, upper = (_values(v) for v in band)
+        ax.fill_between(xs, lower, upper, color=COLORS[0], alpha=0.25, lw=0, label=band_label)
     for color, (label, (xs, ys)) in zip(COLORS, curves.items(), strict=False):
         ax.plot(_values(xs), _values(ys), color=color, lw=2, label=label)
     ax.set(xlabel=xlabel if pulls_ax is None else "", ylabel=ylabel, title=title)
@@ -292,7 +299,7 @@ def fit_plot(x: Any, y: Any, sigma: Any, curves: Mapping[str, tuple[Any, Any]],
         ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", ha="left", fontsize=9, family="monospace",
                 bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85})
     if pulls_ax is not None:
-        pulls = (y - _values(model(x))) / sigma
+        pulls = (y - _values(model(x))) / sigma if pulls is None else _values(pulls)
         pulls_ax.axhline(0, color="k", lw=0.8)
         pulls_ax.bar(x, pulls, width=0.8 * np.min(np.diff(np.sort(x))) if x.size > 1 else 0.1, color="gray")
         pulls_ax.set(xlabel=xlabel, ylabel="pull", ylim=(-3.5, 3.5))

@@ -239,8 +239,8 @@ def build_result(params: np.ndarray, jac: np.ndarray, residuals: np.ndarray, wei
         success = False
         if nit == 0:
             message = ("the fit never moved: the model is flat at p0, it does not change with any parameter at the "
-                       "data points (e.g. a peak far from the data); start closer")
-            notes = [message + "; every error is inf"]
+                       "data points (e.g. a peak far from the data), so every error is inf; start closer")
+            notes = [message]
     cov = found.cov
     if scaled:
         if dof > 0:

@@ -27,6 +27,13 @@ OUTPUTS = {
     "11_error_propagation.py": ["error_propagation.png"],
 }
 
+PRINTS = {  # what an example's output must contain, besides the pictures it wrote
+    "07_chi2_regression.py": ["straight line y = slope·x + intercept: 12 points", "95% interval (normal",
+                              "χ²/dof =", "p-value =", "chi2_fit (Levenberg-Marquardt"],
+    "08_gaussian_fit.py": ["χ² fit of gaussian(x, amplitude, mean, width)", "converged after", "p-value =",
+                           "correlations:", "success=False, nit=0", "the fit never moved"],
+}
+
 
 def check_picture(path: Path) -> None:
     assert path.is_file(), f"{path.name} was not written"
@@ -60,6 +67,8 @@ def test_example_runs_quickly_and_writes_its_pictures(script, tmp_path):
     for name in OUTPUTS[script]:
         check_picture(tmp_path / name)
         assert f"wrote {tmp_path / name}" in done.stdout
+    for fragment in PRINTS.get(script, []):
+        assert fragment in done.stdout, fragment
 
 
 def test_autodiff_demo_writes_loss_curve_decision_boundary_and_graph(tmp_path):
