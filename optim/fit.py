@@ -137,9 +137,14 @@ def chi2_fit(model: Callable[..., Any], x: Any, y: Any, p0: Any, sigma: Any = No
     return build_result(params, solved.jac, y_values - fitted, -np.asarray(solved.fun), names, scale,
                         sigma_given=sigma is not None, absolute_sigma=absolute_sigma, nit=solved.nit,
                         success=solved.success, message=message, method=method, model=model,
-                        title=f"χ² fit of {_model_name(model)}(x, {', '.join(names)})")
+                        title=f"χ² fit of {_model_name(model)}, {', '.join(names)})")
 
 
 def _model_name(model: Callable[..., Any]) -> str:
+    """'decay(t' for ``def decay(t, n0, tau)``: the model's name and its first argument (x for a lambda)."""
     name = getattr(model, "__name__", "model")
-    return name if name.isidentifier() else "model"
+    try:
+        first = next(iter(inspect.signature(model).parameters))
+    except (TypeError, ValueError, StopIteration):
+        first = "x"
+    return f"{name if name.isidentifier() else 'model'}({first}"
