@@ -114,7 +114,12 @@ def analyse(jac: np.ndarray, params: np.ndarray, names: list[str], data_scale: f
 
 
 def correlation(cov: np.ndarray) -> np.ndarray:
-    """cov/(σσᵀ) with σ = √diag(cov); nan where a variance is infinite or zero."""
+    """The correlation matrix cov/(σσᵀ) with σ = √diag(cov); nan where a variance is infinite or zero.
+
+    >>> correlation(np.array([[4.0, -1.0], [-1.0, 1.0]]))
+    array([[ 1. , -0.5],
+           [-0.5,  1. ]])
+    """
     errors = np.sqrt(np.diag(cov))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(errors, errors)

@@ -31,7 +31,11 @@ def _finite(name: str, values: np.ndarray) -> None:
 
 
 def parameter_names(model: Callable[..., Any], count: int) -> list[str]:
-    """The names of ``model(x, a, b, ...)``'s parameters after x (p0, p1, ... when they cannot be read)."""
+    """The names of ``model(x, a, b, ...)``'s parameters after x (p0, p1, ... when they cannot be read).
+
+    >>> parameter_names(lambda t, n0, tau: n0, 2), parameter_names(print, 2)
+    (['n0', 'tau'], ['p0', 'p1'])
+    """
     try:
         parameters = list(inspect.signature(model).parameters.values())
     except (TypeError, ValueError):

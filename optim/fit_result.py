@@ -77,8 +77,16 @@ class FitResult:
 
     # ------------------------------------------------------------------ intervals and predictions
     def quantile(self, level: float = 0.95) -> float:
-        """The two-sided quantile behind ``ci`` and ``predict_band``: Student t with ``dof`` degrees of
-        freedom when the errors are scaled from the residuals, the normal one when σ are absolute."""
+        """The two-sided quantile q behind ``ci`` and ``predict_band``, P(|T| ≤ q) = level: Student t with
+        ``dof`` degrees of freedom when the errors are scaled from the residuals, normal when σ are absolute.
+
+        >>> import optim
+        >>> x, y = [0.0, 1.0, 2.0, 3.0, 4.0], [0.1, 0.9, 2.2, 2.9, 4.1]
+        >>> round(optim.linear_regression(x, y, sigma=0.1).quantile(0.95), 4)     # normal
+        1.96
+        >>> round(optim.linear_regression(x, y).quantile(0.95), 4)                # t with 3 dof
+        3.1824
+        """
         if not 0.0 < level < 1.0:
             raise ValueError(f"a confidence level must be between 0 and 1, got {level}")
         if not self.scaled:
@@ -86,6 +94,7 @@ class FitResult:
         return student_t_quantile(0.5 + level / 2, self.dof) if self.dof > 0 else math.nan
 
     def quantile_name(self) -> str:
+        """Which quantile the intervals use, as the report states it: "normal" or "Student t, <dof> dof"."""
         return f"Student t, {self.dof} dof" if self.scaled else "normal"
 
     def ci(self, level: float = 0.95) -> np.ndarray:
@@ -95,6 +104,12 @@ class FitResult:
         errors are estimated from the scatter (no σ, or ``absolute_sigma=False``), the normal
         quantile when σ are absolute (1.96 for 95%). An undetermined parameter's interval is
         (-inf, inf).
+
+        >>> import numpy as np, optim
+        >>> fit = optim.linear_regression([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0, 3.0], sigma=0.1)
+        >>> np.round(fit.ci(0.95), 4)       # (slope, intercept) ∓ 1.96 errors
+        array([[ 0.9123,  1.0877],
+               [-0.164 ,  0.164 ]])
         """
         half = self.quantile(level) * self.errors
         return np.column_stack([self.params - half, self.params + half])
@@ -174,8 +189,16 @@ def _number(value: float, decimals: int | None) -> str:
 
 
 def report(fit: FitResult, level: float = 0.95) -> str:
-    """The lab-report text of a fit: status, the parameter table, χ²/dof and p-value, how the errors
-    were obtained, the correlations, the conditioning and every warning."""
+    """The lab-report text of a fit (``str(fit)``): status, the parameter table with ``level`` intervals,
+    χ²/dof and p-value, how the errors were obtained, the correlations, the conditioning, every warning.
+
+    Values and interval ends are rounded to the second significant digit of their error.
+
+    >>> import optim
+    >>> fit = optim.linear_regression([0.0, 1.0, 2.0, 3.0], [0.1, 0.9, 2.2, 2.9], sigma=0.1)
+    >>> print(report(fit, level=0.6827).splitlines()[3])
+    parameter  value  error  68% interval (normal, ±1.000σ)
+    """
     n, points = fit.params.size, fit.residuals.size
     names = list(fit.names) if len(fit.names) == n else [f"p{i}" for i in range(n)]
     status = "converged" if fit.success else "FAILED"

@@ -43,7 +43,11 @@ def chi_squared(y: Any, y_model: Any, sigma: Any = None) -> float:
 
 
 def positive_sigma(sigma: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """σ broadcast to the data's shape; every σ must be a positive number."""
+    """σ broadcast to the data's shape; every σ must be a positive number.
+
+    >>> positive_sigma(0.5, (3,))
+    array([0.5, 0.5, 0.5])
+    """
     sigma = np.asarray(sigma, dtype=float)
     try:
         sigma = np.broadcast_to(sigma, shape)
@@ -70,34 +74,45 @@ class LinearFit(FitResult):
 
     @property
     def slope(self) -> float:
+        """The fitted slope, ``params[0]``."""
         return float(self.params[0])
 
     @property
     def intercept(self) -> float:
+        """The fitted intercept, ``params[1]``."""
         return float(self.params[1])
 
     @property
     def slope_err(self) -> float:
+        """The slope's standard error, ``errors[0]``."""
         return float(self.errors[0])
 
     @property
     def intercept_err(self) -> float:
+        """The intercept's standard error, ``errors[1]``."""
         return float(self.errors[1])
 
     @property
     def covariance(self) -> np.ndarray:
+        """The 2×2 covariance of (slope, intercept): ``cov``."""
         return self.cov
 
     @property
     def reduced_chi2(self) -> float:
+        """χ²/dof: ``chi2_red``."""
         return self.chi2_red
 
     def __call__(self, x: Any) -> np.ndarray:
+        """The line at x: slope·x + intercept (as ``predict``)."""
         return self.slope * np.asarray(x, dtype=float) + self.intercept
 
 
 def line(x: Any, slope: Any, intercept: Any) -> Any:
-    """The straight line slope·x + intercept (the model of ``linear_regression``)."""
+    """The straight line slope·x + intercept (the model of ``linear_regression``).
+
+    >>> line(2.0, 3.0, 1.0)
+    7.0
+    """
     return slope * x + intercept
 
 
