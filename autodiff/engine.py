@@ -8,12 +8,20 @@ Without ``create_graph`` every VJP runs on plain numpy arrays; with it, on Tenso
 pass is itself recorded.
 Unless ``retain_graph`` is set, each node drops its inputs once it has been processed: intermediate
 arrays are freed during the backward pass, and a second backward says the graph is gone.
+
+A small graph (at most ``KEEP_NODES`` nodes, whose values and gradients take at most ``KEEP_BYTES``)
+is released just the same, but what it released is also kept beside it, with each node's gradient,
+until its output is dropped: pictures (``ad.draw_graph``) then show the whole graph after a plain
+``backward()``, as micrograd does, while a second backward still raises ``GraphFreedError``.
+Training graphs are far over the size after a few nodes, and from then on the pass runs as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -28,6 +36,77 @@ from .tensor import MUTATIONS, Tensor
 # A node keeps its pending cotangent in a slot, so two passes through one graph at the same time
 # (threads sharing a retained graph) would mix their cotangents: backward passes take turns.
 _ONE_PASS_AT_A_TIME = threading.RLock()
+
+
+# A plain backward keeps what it released of graphs up to this size, for pictures (see KeptGraph).
+# 1,000 scalar nodes with their gradients take 16,000 bytes; a training step's graph passes the
+# byte limit within its first few nodes, after which keeping costs one test per node.
+KEEP_NODES = 1000
+KEEP_BYTES = 16 * 1024
+
+
+class KeptGraph:
+    """What a plain ``backward()`` released of a small graph, kept for pictures until its output dies.
+
+    ``entries`` maps id(node) -> (node, its inputs, the arrays its op saw, its gradient). The
+    output itself is held weakly (``root``): when it is dropped, so is this record. The nodes stay
+    released (``_inputs`` is None), so a second backward and ``ad.explain`` still say the graph is
+    gone; ``reopened()`` puts the inputs back for a moment, for code that reads a graph (no backward).
+    """
+
+    __slots__ = ("root", "entries")
+
+    def __init__(self, root: weakref.ref, entries: dict[int, tuple]) -> None:
+        self.root = root
+        self.entries = entries
+
+    def inputs(self, t: Tensor) -> tuple | None:
+        entry = self.entries.get(id(t))
+        return None if entry is None else entry[1]
+
+    def gradient(self, t: Tensor) -> np.ndarray | None:
+        """The cotangent backward computed for the node ``t`` (its ``.grad``, had it retained one)."""
+        entry = self.entries.get(id(t))
+        return None if entry is None else entry[3]
+
+    @contextlib.contextmanager
+    def reopened(self) -> Iterator[None]:
+        """Inside: the nodes have their inputs again, as if the graph had been retained (no backward
+        may run through it: the backward passes wait)."""
+        root = self.root()
+        with _ONE_PASS_AT_A_TIME:
+            nodes = [(root if node is None else node, inputs, data) for node, inputs, data, _ in self.entries.values()]
+            try:
+                for node, inputs, data in nodes:
+                    node._inputs, node._input_data = inputs, data
+                yield
+            finally:
+                for node, _, _ in nodes:
+                    node._inputs = node._input_data = None
+
+
+_KEPT: dict[int, KeptGraph] = {}  # id(output) -> what backward kept of its graph
+
+
+def kept_graph(t: Tensor) -> KeptGraph | None:
+    """The record a plain backward kept of the small graph that ``t`` belongs to (None if there is none)."""
+    key = id(t)
+    for kept in list(_KEPT.values()):
+        if key in kept.entries:
+            return kept
+    return None
+
+
+def _keep(root: Tensor, processed: list[tuple]) -> None:
+    """Record a small graph's released parts beside it (gradients copied: a .grad may share their memory)."""
+    key = id(root)
+    entries = {id(node): (None if node is root else node, inputs, data, np.array(g, copy=True))
+               for node, inputs, data, g in processed}
+    _KEPT[key] = KeptGraph(weakref.ref(root, functools.partial(_forget, key)), entries)
+
+
+def _forget(key: int, _: Any) -> None:
+    _KEPT.pop(key, None)
 
 
 class KeptGraphs(threading.local):
@@ -166,6 +245,10 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
     leaf_pending: dict[int, Any] = {}
     leaves: list[Tensor] = []
     stored: set[int] = set()  # the arrays given to a .grad in this pass (none may be given twice)
+    # a plain backward keeps a small graph's released parts for pictures, while it stays small
+    processed: list[tuple] | None = [] if not retain_graph and wanted is None else None
+    processed_bytes = 0  # of the gradients; the values take as much again
+    keep_bytes, keep_nodes = KEEP_BYTES // 2, KEEP_NODES
     for root, g in zip(roots, cotangents):
         _deliver(root, g, heap, leaf_pending, leaves)
     anomaly = ANOMALY.enabled
@@ -237,6 +320,11 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                     else:
                         a._pending = previous + gi
             if not retain_graph:
+                if processed is not None:
+                    processed.append((t, inputs, t._input_data, g))
+                    processed_bytes += g.nbytes
+                    if processed_bytes > keep_bytes or len(processed) > keep_nodes:
+                        processed = None  # too big to keep: released as it goes, like any graph
                 t._inputs = t._input_data = None
         for leaf in leaves:
             g = leaf_pending[id(leaf)]
@@ -246,6 +334,8 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                 _accumulate(leaf, g, stored)
             elif id(leaf) in wanted:
                 wanted[id(leaf)] = g
+        if processed and roots[0]._op is not None:
+            _keep(roots[0], processed)
     finally:
         GRAD_MODE.enabled = previous_mode
         for _, t in heap:  # after an error: no cotangent may linger for the next backward
