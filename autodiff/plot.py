@@ -311,3 +311,79 @@ def colormap(name: str) -> Any:
     from matplotlib import colormaps
 
     return colormaps[name]
+
+
+def layout_picture(graph: Any, fmt: str, dpi: int = 110) -> bytes:
+    """A graph (``autodiff.dotparse.DotGraph``) drawn by the built-in layout, as PNG, PDF or JPEG bytes.
+
+    What ``save_graph`` writes for those formats when Graphviz's ``dot`` is not installed: the same
+    layout and shapes as the built-in SVG, drawn with matplotlib.
+    """
+    import io
+
+    from matplotlib.patches import Ellipse, PathPatch, Polygon, Rectangle
+    from matplotlib.path import Path as CurvePath
+
+    from . import svg
+
+    scene = svg.arrange(graph)
+    fig = figure(size=(scene.width / 72, scene.height / 72))
+    ax = fig.axes[0]
+    fig.set_layout_engine(None)
+    ax.set_position((0, 0, 1, 1))
+    ax.set_xlim(0, scene.width)
+    ax.set_ylim(scene.height, 0)
+    ax.axis("off")
+    fig.patch.set_facecolor(graph.attrs.get("bgcolor", "white"))
+    at = lambda x, y: (x + scene.dx, y + scene.dy)  # noqa: E731
+
+    def text(x: float, y: float, line: list, size: float, color: str, ha: str = "center") -> None:
+        words = " ".join(span.text for span in line)
+        bold = any(span.bold for span in line)
+        color = next((span.color for span in line if span.color), color)
+        ax.text(*at(x, y), words, fontsize=0.9 * max((span.size or size) for span in line), color=color, ha=ha,
+                va="baseline", fontweight="bold" if bold else "normal", family="sans-serif")
+
+    for name, outline in scene.placed.clusters.items():
+        attrs = graph.clusters[name].attrs
+        ax.add_patch(Polygon([at(*p) for p in outline], closed=True, facecolor=attrs.get("fillcolor", "none"),
+                             edgecolor=attrs.get("color", "black"), lw=0.8))
+        x0, y0 = outline[0]
+        for i, line in enumerate(svg.dot.label_lines(label=attrs.get("label", ""))):
+            text(x0 + 8, y0 + 6 + scene.cluster_sizes[name] * (1 + 1.2 * i), line, scene.cluster_sizes[name],
+                 "black", "left")
+    for k, edge in enumerate(graph.edges):
+        if edge.tail == edge.head:
+            continue
+        segments, head = svg.edge_curve(scene, k)
+        vertices = [at(*segments[0][0])] + [at(*p) for segment in segments for p in segment[1:]]
+        codes = [CurvePath.MOVETO] + [CurvePath.CURVE4] * (len(vertices) - 1)
+        color = edge.attrs.get("color", "black")
+        dashed = "dashed" in edge.attrs.get("style", "")
+        ax.add_patch(PathPatch(CurvePath(vertices, codes), fill=False, edgecolor=color, ls="--" if dashed else "-",
+                               lw=float(edge.attrs.get("penwidth", 1)) * 0.8))
+        ax.add_patch(Polygon([at(*p) for p in head], closed=True, color=color))
+        for x, y, line in svg.label_lines_at(scene, k):
+            text(x, y, line, scene.edge_labels[k][1], edge.attrs.get("fontcolor", "black"))
+    for node in scene.nodes.values():
+        x, y = scene.placed.positions[node.name]
+        attrs = node.attrs
+        fill = attrs.get("fillcolor", attrs.get("color", "lightgrey")) if "filled" in node.style else "none"
+        edge_color = "none" if node.shape in svg._PLAIN else attrs.get("color", "black")
+        lw = float(attrs.get("penwidth", 1)) * 0.8
+        ls = "--" if "dashed" in node.style else "-"
+        if node.shape in svg._BOXES or node.shape in svg._PLAIN:
+            ax.add_patch(Rectangle(at(x - node.width / 2, y - node.height / 2), node.width, node.height,
+                                   facecolor=fill, edgecolor=edge_color, lw=lw, ls=ls))
+        else:
+            ax.add_patch(Ellipse(at(x, y), node.width, node.height, facecolor=fill, edgecolor=edge_color, lw=lw, ls=ls))
+        heights = [node.line_height(line) for line in node.lines]
+        baseline = y - sum(heights) / 2
+        for line, line_h in zip(node.lines, heights):
+            text(x, baseline + 0.8 * line_h, line, node.size, attrs.get("fontcolor", "black"))
+            baseline += line_h
+    for x, y, line in svg.caption_lines(scene):
+        text(x - scene.dx, y - scene.dy, line, scene.caption_size, "black")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="jpeg" if fmt == "jpg" else fmt, dpi=dpi, facecolor=fig.get_facecolor())
+    return buffer.getvalue()
