@@ -17,6 +17,7 @@ import numpy as np
 
 from ..expr import DomainError, Expression, ExpressionError, constant, parse
 from ..plot import FORMATS as PLOT_FORMATS
+from ..render import dot_available
 from ..viz import GRAPH_FORMATS, DotNotFoundError, save_graph
 
 
@@ -183,14 +184,22 @@ def writing(path: str | Path) -> Iterator[None]:
 
 
 def write_graph(graph: Any, path: Path) -> Path:
-    """Render to path; without `dot`, write the DOT text next to it and say how to render it."""
+    """Render to path: with Graphviz's ``dot`` if installed, else with the built-in renderer (SVG always;
+    PNG, PDF and JPEG with matplotlib). When neither can write the format, write the DOT text beside it
+    and say how to render it."""
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            return save_graph(graph, path)
+            written = save_graph(graph, path)
         except DotNotFoundError:
             dot_path = save_graph(graph, path.with_suffix(".dot"))
-    print(f"note: Graphviz's `dot` program is not installed, so {path.name} was not drawn; wrote "
-          f"{dot_path} instead. Install graphviz (Debian/Ubuntu: sudo apt-get install graphviz) and "
-          f"run: dot -T{path.suffix.lstrip('.') or 'svg'} {dot_path} -o {path}", file=sys.stderr)
+        else:
+            if path.suffix.lower() not in (".dot", ".gv") and not dot_available():
+                print(f"note: {path.name} was drawn by autodiff's built-in layout (Graphviz's `dot` program is not "
+                      "installed; with it, pictures use Graphviz's layout)", file=sys.stderr)
+            return written
+    print(f"note: {path.name} needs Graphviz's `dot` program or matplotlib, and neither is installed; wrote "
+          f"{dot_path} instead. Install matplotlib (pip install \"autodiff[plot]\"), or graphviz (Debian/Ubuntu: "
+          f"sudo apt-get install graphviz) and run: dot -T{path.suffix.lstrip('.') or 'svg'} {dot_path} -o {path}",
+          file=sys.stderr)
     return dot_path

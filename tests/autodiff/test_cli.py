@@ -41,12 +41,26 @@ def test_graph_writes_an_svg(capsys, tmp_path):
     assert ET.parse(tmp_path / "g.svg").getroot().tag.endswith("svg")
 
 
-def test_graph_without_dot_writes_the_dot_file_and_says_how(capsys, tmp_path, monkeypatch):
+def test_graph_without_dot_draws_the_svg_itself_and_says_so(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     status, out, err = run(capsys, "graph", "x * y", "--at", "x=3,y=4", "-o", str(tmp_path / "g.svg"))
+    assert status == 0 and "wrote" in out
+    assert ET.parse(tmp_path / "g.svg").getroot().tag.endswith("svg")
+    assert "built-in layout" in err
+
+
+def test_graph_without_dot_or_matplotlib_writes_the_dot_file_and_says_how(capsys, tmp_path, monkeypatch):
+    import autodiff.plot
+
+    def no_matplotlib(*args, **kwargs):
+        raise ImportError("no matplotlib")
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(autodiff.plot, "layout_picture", no_matplotlib)
+    status, out, err = run(capsys, "graph", "x * y", "--at", "x=3,y=4", "-o", str(tmp_path / "g.png"))
     assert status == 0
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
-    assert "apt-get install graphviz" in err and "dot -Tsvg" in err
+    assert "apt-get install graphviz" in err and "dot -Tpng" in err and "matplotlib" in err
 
 
 def test_check_table_and_hessian(capsys):
@@ -152,13 +166,12 @@ def test_the_installed_console_script_runs():
     assert done.returncode == 2 and "invalid choice" in done.stderr
 
 
-def test_demo_finishes_without_dot_writing_the_dot_file(capsys, tmp_path, monkeypatch):
+def test_demo_finishes_without_dot_with_all_its_pictures(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     status, out, err = run(capsys, "demo", "--epochs", "2", "--dataset", "xor", "--out", str(tmp_path))
     assert status == 0 and "final accuracy" in out
-    assert (tmp_path / "graph.dot").read_text().startswith("digraph")
-    assert not (tmp_path / "graph.svg").exists()
-    assert "apt-get install graphviz" in err and f"dot -Tsvg {tmp_path / 'graph.dot'}" in err
+    assert ET.parse(tmp_path / "graph.svg").getroot().tag.endswith("svg")
+    assert not (tmp_path / "graph.dot").exists()
     assert (tmp_path / "loss.png").read_bytes().startswith(PNG)
     assert (tmp_path / "decision_boundary.png").read_bytes().startswith(PNG)
 

@@ -85,17 +85,27 @@ def test_leaves_parameters_constants_intermediates_and_ops_look_different():
     assert "label=2" in to_dot(out)  # the Python constant is drawn beside its op
 
 
-def test_a_graph_released_by_backward_is_drawn_with_a_note_saying_how_to_keep_it():
-    x, y, f = tiny()
+def test_a_graph_too_big_to_keep_is_drawn_released_with_a_note_saying_how_to_keep_it():
+    x = ad.tensor(np.linspace(0.0, 1.0, 3000), requires_grad=True, name="x")  # 24 KB a node: over KEEP_BYTES
+    f = (ad.sin(x) * x).sum()
     f.backward()
     text = to_dot(f)
     nodes, edges = parse_dot(text)
-    assert "released" in nodes and "retain_graph=True" in nodes["released"]
-    assert ("released", node_with(nodes, "label=add ")) in edges
+    assert "released" in nodes and "retain_graph=True" in nodes["released"] and "1,000 nodes" in nodes["released"]
+    assert ("released", node_with(nodes, "label=sum ")) in edges
     assert "retain_graph=True" in text.split("label=")[-1]  # in the caption too
-    x, y, g = tiny()
+    g = (ad.sin(x) * x).sum()
     g.backward(retain_graph=True)
     assert "released" not in to_dot(g)
+
+
+def test_a_small_graph_is_drawn_whole_after_a_plain_backward():
+    x, y, f = tiny()
+    f.backward()
+    nodes, edges = parse_dot(to_dot(f))
+    assert "released" not in nodes and len(edges) == 8
+    assert f"grad {-2.0 + np.cos(1.5):.4g}" in nodes[node_with(nodes, "<b>x</b>")]
+    assert sum("grad 1<" in attrs for attrs in nodes.values()) == 3  # the output, and both summands
 
 
 def test_max_nodes_keeps_the_tensors_nearest_the_output_and_sums_up_the_rest():
@@ -224,17 +234,43 @@ def test_dot_renders_the_dot_text_to_svg(tmp_path):
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_without_dot_rendering_says_how_to_install_it_and_to_dot_still_works(tmp_path, monkeypatch):
+def test_without_dot_svg_is_drawn_by_the_built_in_renderer(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
     x, y, f = tiny()
     graph = draw_graph(f)
-    with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
-        graph.pipe(format="svg")
-    with pytest.raises(DotNotFoundError, match="to_dot"):
-        save_graph(graph, tmp_path / "g.svg")
+    svg = graph.pipe(format="svg")
+    assert b"built-in layout" in svg and ET.fromstring(svg).tag.endswith("svg")
+    assert ET.parse(save_graph(graph, tmp_path / "g.svg")).getroot().tag.endswith("svg")
     assert save_graph(graph, tmp_path / "g.dot").read_text().startswith("digraph")
+    with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
+        graph.pipe(format="plain")  # a format only Graphviz writes
     with pytest.raises(ValueError, match="format"):
         save_graph(graph, tmp_path / "g.txt")
+    bundle = graph._repr_mimebundle_()
+    assert ET.fromstring(bundle["image/svg+xml"]).tag.endswith("svg")
+
+
+def test_without_dot_png_and_pdf_come_from_matplotlib(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    graph = draw_graph(tiny()[2])
+    assert save_graph(graph, tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert save_graph(graph, tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    written = graph.render(tmp_path / "rendered", format="svg")
+    assert written.endswith("rendered.svg") and ET.parse(written).getroot().tag.endswith("svg")
+
+
+def test_without_dot_or_matplotlib_png_says_how_to_get_either(tmp_path, monkeypatch):
+    import autodiff.plot
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    def no_matplotlib(*args, **kwargs):
+        raise ImportError("no matplotlib here")
+
+    monkeypatch.setattr(autodiff.plot, "layout_picture", no_matplotlib)
+    with pytest.raises(DotNotFoundError, match="matplotlib.*graphviz"):
+        save_graph(draw_graph(tiny()[2]), tmp_path / "g.png")
 
 
 @needs_dot
