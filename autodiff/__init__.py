@@ -52,8 +52,9 @@ from .function import Context, Function
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import *  # noqa: F403 (every public op, as its record names it)
+from .page import graph_page  # one self-contained interactive HTML page of a graph and its derivative
 from .uncertainty import propagate_uncertainty
-from .viz import draw_graph, to_dot  # pictures (graphviz package; rendering needs `dot`)
+from .viz import draw_graph, to_dot  # pictures (graphviz package; SVG without `dot` too)
 
 __version__ = "0.1.0"
 
@@ -66,6 +67,6 @@ __all__ = [
     "step_size_study",
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "taylor", "taylor_polynomial", "linearize", "quadratic_approx",
-    "draw_graph", "to_dot", "ConcretizationError", "TracingError", "explain", "Explanation", "jit",
+    "draw_graph", "to_dot", "graph_page", "ConcretizationError", "TracingError", "explain", "Explanation", "jit",
     "propagate_uncertainty",
 ] + ops.__all__

@@ -351,9 +351,9 @@ class Explanation:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        from .explain_render import as_html
+        from .page import notebook_html  # the interactive page, and the tables under it (a deliberate cycle)
 
-        return as_html(self)
+        return notebook_html(self)
 
 
 def _is_simple(template: str) -> bool:
