@@ -129,5 +129,5 @@ def _demo(args: argparse.Namespace) -> int:
 demo = Command(
     help="train a toy network and draw its pictures",
     description="Train a small network on a 2-D toy dataset with a progress bar, print the accuracy, and write "
-                "loss.png, decision_boundary.png and graph.svg.",
+                "loss.png, decision_boundary.png, graph.svg and index.html (all of them on one page).",
     add_arguments=_demo_arguments, run=_demo, function=train_demo)

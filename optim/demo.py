@@ -1,5 +1,6 @@
 """``autodiff demo``, the project's main job: train a toy network, then draw its loss curve, its
-decision boundary and its computation graph.
+decision boundary and its computation graph, and put them on one page (index.html) where the
+graph's backward pass can be stepped through.
 
 It uses all three packages (nn's layers and data, optim's Adam, autodiff's pictures), so it lives in
 optim, the one package allowed to import the other two (``optim -> nn -> autodiff``); the
@@ -16,7 +17,7 @@ import numpy as np
 
 import autodiff as ad
 import nn
-from autodiff.cli.common import write_graph
+from autodiff.cli.common import write_graph, write_page
 from autodiff.viz import draw_graph
 
 from .adam import Adam
@@ -94,8 +95,13 @@ def demo(dataset: str = "moons", epochs: int | None = None, out: str | Path = "a
     loss.name = "loss"
     model.zero_grad()
     loss.backward(retain_graph=True)
-    graph = draw_graph(loss, model=model, rankdir="TB",
-                       title=f"one step of training on 4 points of {dataset}")
+    title = f"one step of training on 4 points of {dataset}"
+    graph = draw_graph(loss, model=model, rankdir="TB", title=title)
     written.append(write_graph(graph, out / "graph.svg"))
+    # one page with the pictures and the network's graph, to step through its backward pass
+    pictures = [(p, p.stem.replace("_", " ")) for p in written if p.suffix == ".png"]
+    page = ad.graph_page(loss, model=model, rankdir="TB", pictures=pictures,
+                         title=f"autodiff demo: {dataset}, accuracy {accuracy:.1%}; the graph of {title}")
+    written.append(write_page(page, out / "index.html"))
     print("wrote " + ", ".join(str(p) for p in written))
     return float(accuracy)

@@ -144,6 +144,19 @@ def graph_file(text: str) -> Path:
     return _picture(text, "graph pictures", GRAPH_FORMATS)
 
 
+def html_file(text: str) -> Path:
+    """argparse type: where to write an HTML page (.html or .htm)."""
+    return _picture(text, "pages", ("htm", "html"))
+
+
+def write_page(document: str, path: Path) -> Path:
+    """Write an HTML page (folders are made), or say in one line why it cannot be written."""
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document, encoding="utf-8")
+    return path
+
+
 def plot_file(text: str) -> Path:
     """argparse type: where to write a plot, with a suffix the plots are written in."""
     return _picture(text, "plots", PLOT_FORMATS)

@@ -7,7 +7,8 @@ import argparse
 import numpy as np
 
 from ..explanation import explain
-from .common import UsageError, add_formula_arguments, read_formula
+from ..page import graph_page
+from .common import UsageError, add_formula_arguments, html_file, read_formula, write_page
 from .registry import Command
 
 FORMATS = ("text", "markdown", "latex", "source")
@@ -22,6 +23,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="aligned text tables (default), Markdown, a LaTeX tabular, or the derivative program "
                              "as Python")
+    parser.add_argument("--html", type=html_file, metavar="FILE",
+                        help="also write an interactive page (.html): the graph, stepped through row by row")
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -40,6 +43,9 @@ def _explain(args: argparse.Namespace) -> int:
     output = {"text": str, "markdown": lambda e: e.to_markdown(), "latex": lambda e: e.to_latex(),
               "source": lambda e: e.source()}[args.format](explanation)
     print(output.rstrip("\n"))
+    if args.html is not None:
+        page = graph_page(explanation, title=f"f = {args.expression}")
+        print(f"wrote {write_page(page, args.html)}")
     return 0
 
 
@@ -47,5 +53,6 @@ command = Command(
     help="show how the derivative of a formula is made, step by step",
     description="The evaluation trace (Wengert list) of a formula at a point, then the chain rule over it: "
                 "adjoints v̄ⱼ = Σᵢ v̄ᵢ ∂vᵢ/∂vⱼ (reverse mode) or tangents v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ v̇ⱼ (forward mode), "
-                "as text, Markdown, LaTeX, or the derivative program as Python.",
+                "as text, Markdown, LaTeX, or the derivative program as Python; --html writes a page that steps "
+                "through it on the graph.",
     add_arguments=_arguments, run=_explain)

@@ -15,11 +15,13 @@ import autodiff as ad
 
 from ..calculus import TaylorPolynomial
 from ..expr import Expression
+from ..page import graph_page
 from ..viz import draw_graph, retain_grads
 from .common import (
     UsageError,
     add_formula_arguments,
     graph_file,
+    html_file,
     number,
     parse_expression,
     plot_file,
@@ -29,6 +31,7 @@ from .common import (
     read_point,
     table,
     write_graph,
+    write_page,
     writing,
 )
 from .registry import Command
@@ -40,6 +43,13 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=graph_file,
                         help="picture to write (.svg, .png, .pdf, .jpg) or .dot text")
     parser.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction")
+    parser.add_argument("--partials", action="store_true",
+                        help="label every edge with its local partial derivative")
+    parser.add_argument("--path", metavar="NAME",
+                        help="highlight every path from this variable to f, and write df/dNAME as the chain rule's "
+                             "sum over them")
+    parser.add_argument("--html", type=html_file, metavar="FILE",
+                        help="also write an interactive page (.html) that steps through the derivative")
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -57,18 +67,24 @@ def _graph(args: argparse.Namespace) -> int:
     for t in inputs:
         grad = 0.0 if t.grad is None else t.grad.item()
         print(f"  df/d{t.name} = {number(grad).strip()}")
-    graph = draw_graph(out, rankdir=args.rankdir, title=f"f = {args.expression}")
-    if args.output is None:
-        print(graph.source)
-    else:
+    if args.path is not None and args.path not in expression.variables:
+        raise UsageError(f"--path {args.path}: the formula's variables are {', '.join(expression.variables)}")
+    graph = draw_graph(out, rankdir=args.rankdir, title=f"f = {args.expression}", show_partials=args.partials,
+                       path=None if args.path is None else inputs[expression.variables.index(args.path)])
+    if args.output is not None:
         print(f"wrote {write_graph(graph, args.output)}")
+    elif args.html is None:
+        print(graph.source)
+    if args.html is not None:
+        page = graph_page(out, title=f"f = {args.expression}", rankdir=args.rankdir)
+        print(f"wrote {write_page(page, args.html)}")
     return 0
 
 
 graph = Command(
     help="draw the computation graph of a formula",
     description="Evaluate a formula at a point, backpropagate, and draw the graph with values and gradients "
-                "(DOT text to stdout, or a picture with -o).",
+                "(DOT text to stdout, a picture with -o, an interactive page with --html).",
     add_arguments=_graph_arguments, run=_graph)
 
 
@@ -261,8 +277,9 @@ taylor = Command(
 
 def _builtin() -> dict[str, Command]:
     from .explain import command as explain  # noqa: PLC0415 (its own module; it imports this one's neighbours)
+    from .serve import command as serve  # noqa: PLC0415
 
-    return {"graph": graph, "check": check, "taylor": taylor, "explain": explain}
+    return {"graph": graph, "check": check, "taylor": taylor, "explain": explain, "serve": serve}
 
 
 BUILTIN = _builtin()
