@@ -23,7 +23,8 @@ def wrote(*paths: Path) -> None:
 
 
 def save_graph_or_dot(graph, path: Path) -> Path:
-    """Render a graph picture; without Graphviz's `dot` program, keep the DOT text instead."""
+    """Render a graph picture (Graphviz's `dot` if installed, else autodiff's own renderer: SVG always, PNG
+    and PDF with matplotlib); keep the DOT text instead only when neither can draw the format."""
     from autodiff.viz import DotNotFoundError, save_graph
 
     try:

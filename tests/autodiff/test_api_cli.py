@@ -4,8 +4,6 @@ with nn and optim through it.)"""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.helpers import run_cli
@@ -35,11 +33,9 @@ def test_cli_refuses_unsafe_or_unknown_expressions():
     assert run.status == 2 and "nosuchname" in said(run)
 
 
-def test_cli_demo_writes_its_three_pictures(tmp_path):
+def test_cli_demo_writes_its_pictures_and_page(tmp_path):
     pytest.importorskip("matplotlib")
-    if shutil.which("dot") is None:
-        pytest.skip("graph.svg needs Graphviz's `dot` program")
     run = run_cli(["demo", "--dataset", "xor", "--epochs", "2", "--out", str(tmp_path)])
     assert run.status in (0, None) and "accuracy" in run.out, said(run)
-    for name in ("loss.png", "decision_boundary.png", "graph.svg"):
+    for name in ("loss.png", "decision_boundary.png", "graph.svg", "index.html"):
         assert (tmp_path / name).stat().st_size > 0, name
