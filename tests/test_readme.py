@@ -10,7 +10,7 @@ In the ```bash blocks, every ``autodiff ...`` command parses, the formula comman
 taylor, minimize) run, and the other commands name scripts, modules and extras that exist.
 
 A block or command is skipped only when an optional program or package it needs is missing
-(Graphviz's ``dot`` and the ``graphviz`` package, matplotlib).
+(the ``graphviz`` package, matplotlib).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import io
 import math
 import re
 import shlex
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +64,17 @@ PRINTS = {
 
 # a block (a fragment of it) -> code checking what its comments state, run after it on its names
 CLAIMS = {
+    'ad.graph_page(o, "neuron.html")': """
+assert abs(o.item() - 2 ** -0.5) < 1e-12 and o._inputs is None  # released, yet drawn whole
+caption = graph.source.split("label=")[-1]
+assert "∂o/∂x1 = Σ over 1 path" in caption and "= -1.5" in caption
+for value in ("grad -1.5", "grad 0.5", "grad 1<", "grad 0<"):
+    assert value in graph.source, value
+assert Path("neuron.svg").read_text().lstrip().startswith("<?xml")
+assert "ad-forward" in Path("neuron.html").read_text(encoding="utf-8")
+with __import__("pytest").raises(ad.GraphFreedError):
+    o.backward()
+""",
     "print(x.grad)": """
 t = np.tanh(np.array([1.0, 2.0, 3.0]))
 np.testing.assert_allclose(x.grad.numpy(), t + np.array([1.0, 2.0, 3.0]) * (1 - t ** 2))  # d(x tanh x)/dx
@@ -170,8 +180,6 @@ def test_python_block_runs_as_written_and_keeps_its_promises(index, tmp_path, mo
     line, code = PYTHON_BLOCKS[index]
     if "draw_graph" in code:
         pytest.importorskip("graphviz")
-    if ".render(" in code and shutil.which("dot") is None:
-        pytest.skip("needs Graphviz's `dot` program")
     if "autodiff.plot" in code or "matplotlib" in code:
         pytest.importorskip("matplotlib")
     monkeypatch.chdir(tmp_path)  # blocks write files (moons.npz, network.svg)
@@ -205,7 +213,8 @@ def shell_commands() -> list[tuple[int, list[str]]]:
 
 
 AUTODIFF = [(n, words[1:]) for n, words in shell_commands() if words[0] == "autodiff"]
-FORMULA_COMMANDS = [(n, argv) for n, argv in AUTODIFF if argv[0] != "demo"]  # demo trains: parsed, not run
+# demo trains and serve serves until stopped: parsed, not run (tests/test_examples.py and test_serve.py run them)
+FORMULA_COMMANDS = [(n, argv) for n, argv in AUTODIFF if argv[0] not in ("demo", "serve")]
 OTHERS = [(n, words) for n, words in shell_commands() if words[0] in ("python", "pip")]
 
 
@@ -231,8 +240,6 @@ def test_every_autodiff_command_parses(argv):
 def test_formula_command_runs(argv, tmp_path):
     if "--plot" in argv:
         pytest.importorskip("matplotlib")
-    if argv[0] == "graph" and shutil.which("dot") is None:
-        pytest.skip("needs Graphviz's `dot` program")
     run = run_cli(argv, tmp_path)
     assert run.status == 0, run.out + run.err
     for flag in ("-o", "--plot"):
