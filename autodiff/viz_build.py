@@ -23,7 +23,7 @@ from .tensor import Tensor
 from .viz_labels import PATH_COLOR, STYLE, Labels, number, partial_text
 
 EXPLAIN_LIMIT = 2000  # partials and paths are worked out (by ad.explain) for graphs up to this many nodes
-RELEASED_NOTE = (r"inputs released by backward()\n(it keeps graphs of at most 1,000 nodes and 16 KiB);\n"
+RELEASED_NOTE = (r"inputs released by backward()\n(it keeps graphs of at most 1,000 small nodes, 16 KiB);\n"
                  r"draw before backward, or call\nbackward(retain_graph=True), to see it whole")
 
 

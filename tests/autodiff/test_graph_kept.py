@@ -105,8 +105,8 @@ def chain(n, size=1):
 
 
 def test_the_size_limit_is_1000_scalar_nodes():
-    assert engine.KEEP_NODES >= 1000
-    _, kept = chain(999)  # 999 multiplies and the output: 1,000 nodes (16 KB with their gradients)
+    assert engine.KEEP_NODES >= 1000 and engine.KEEP_NODE_BYTES >= 8 and engine.KEEP_BYTES >= 16_000
+    _, kept = chain(999)  # 999 multiplies: 999 nodes (16 KB with their gradients)
     kept.backward()
     assert engine.kept_graph(kept) is not None and len(engine.kept_graph(kept).entries) == 999
     _, too_many = chain(1001)
@@ -115,7 +115,13 @@ def test_the_size_limit_is_1000_scalar_nodes():
     assert "released" in to_dot(too_many)
     _, too_big = chain(10, size=2000)  # 16 KB values a node: over KEEP_BYTES
     too_big.backward()
-    assert engine.kept_graph(too_big) is None and "1,000 nodes and 16 KiB" in to_dot(too_big)
+    assert engine.kept_graph(too_big) is None and "1,000 small nodes, 16 KiB" in to_dot(too_big)
+    _, one_big_node = chain(3, size=200)  # 1.6 KB a node: over KEEP_NODE_BYTES (128 numbers)
+    one_big_node.backward()
+    assert engine.kept_graph(one_big_node) is None
+    _, small_arrays = chain(3, size=100)  # 800 bytes a node: kept
+    small_arrays.backward()
+    assert engine.kept_graph(small_arrays) is not None
 
 
 def test_only_a_plain_backward_keeps_a_graph():
