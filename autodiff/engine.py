@@ -11,10 +11,10 @@ arrays are freed during the backward pass, and a second backward says the graph 
 
 A small graph (at most ``KEEP_NODES`` nodes of at most ``KEEP_NODE_BYTES`` each, whose values and
 gradients take at most ``KEEP_BYTES`` in all) is released just the same, but what it released is also
-kept beside it, with each node's gradient, until its output is dropped: pictures (``ad.draw_graph``)
-then show the whole graph after a plain ``backward()``, as micrograd does, while a second backward
-still raises ``GraphFreedError``. Training graphs are over the size within a few nodes, and from then
-on the pass runs as before.
+kept beside it, with each node's gradient, until its output is dropped (or ``KEEP_GRAPHS`` newer
+graphs are kept): pictures (``ad.draw_graph``) then show the whole graph after a plain
+``backward()``, as micrograd does, while a second backward still raises ``GraphFreedError``.
+Training graphs are over the size within a few nodes, and from then on the pass runs as before.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ _ONE_PASS_AT_A_TIME = threading.RLock()
 KEEP_NODES = 1000
 KEEP_NODE_BYTES = 1024  # a node's gradient: 128 float64 numbers (and its value as much again)
 KEEP_BYTES = 16 * 1024
+# With their Python objects, 1,000 kept scalar nodes take 0.7 MB (measured): a loop that stores every
+# step's loss would hold all its graphs, so only the newest few are kept (older ones are released).
+KEEP_GRAPHS = 16
 
 
 class KeptGraph:
@@ -106,6 +109,8 @@ def _keep(root: Tensor, processed: list[tuple]) -> None:
     entries = {id(node): (None if node is root else node, inputs, data, np.array(g, copy=True))
                for node, inputs, data, g in processed}
     _KEPT[key] = KeptGraph(weakref.ref(root, functools.partial(_forget, key)), entries)
+    for older in list(_KEPT)[:-KEEP_GRAPHS]:  # the oldest first (a dict keeps the order of insertion)
+        _KEPT.pop(older, None)
 
 
 def _forget(key: int, _: Any) -> None:

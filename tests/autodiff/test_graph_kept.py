@@ -147,3 +147,15 @@ def test_reopened_puts_the_inputs_back_and_takes_them_away_again():
         assert [round(float(g), 12) for g in e.gradient] == [-1.5, 1.0, 0.5, 0.0, 0.5]
     assert o._inputs is None
     assert float(kept.gradient(o)) == 1.0
+
+
+def test_only_the_newest_graphs_are_kept():
+    """A loop that stores every step's loss must not hold every step's graph."""
+    losses = []
+    for _ in range(engine.KEEP_GRAPHS + 5):
+        _, out = chain(5)
+        out.backward()
+        losses.append(out)
+    kept = [engine.kept_graph(out) is not None for out in losses]
+    assert kept == [False] * 5 + [True] * engine.KEEP_GRAPHS
+    assert "released" in to_dot(losses[0]) and "released" not in to_dot(losses[-1])
