@@ -320,7 +320,3 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-if __name__ == "__main__":  # pragma: no cover
-    worker()

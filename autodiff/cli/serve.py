@@ -33,6 +33,10 @@ def _serve(args: argparse.Namespace) -> int:
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, so other machines can reach this page; the server is meant "
               "for one user on this machine (--host 127.0.0.1)", file=sys.stderr)
+    try:
+        server.evaluator.start()  # the worker imports numpy and autodiff now, not at the first request
+    except Exception as error:  # noqa: BLE001 (the page still loads; each request tries again)
+        print(f"warning: the evaluation worker did not start ({error})", file=sys.stderr)
     print(f"serving on {url} (Ctrl+C to stop)", flush=True)
     if args.open:
         webbrowser.open(url)
