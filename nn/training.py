@@ -7,6 +7,7 @@ A progress bar (tqdm, with the live loss) is shown when tqdm is installed and st
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -119,6 +120,19 @@ def _evaluate(model: Module, loss_fn: Any, X: Any, y: Any, functions: dict[str, 
     return result
 
 
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {key: compiled step}
+
+
+def _compiled(model: Module, loss_fn: Any) -> Callable[[np.ndarray, np.ndarray], tuple[Tensor, Tensor]]:
+    """The compiled step of this model and loss, kept while the model lives (a second fit() of the same
+    model, e.g. training in chunks, replays its traces instead of tracing again)."""
+    steps = _COMPILED.setdefault(model, {})
+    key = (id(loss_fn), tuple(id(p) for p in model.parameters()))
+    if key not in steps or steps[key][0] is not loss_fn:
+        steps[key] = (loss_fn, _compiled_step(model, loss_fn))
+    return steps[key][1]
+
+
 def _compiled_step(model: Module, loss_fn: Any) -> Callable[[np.ndarray, np.ndarray], tuple[Tensor, Tensor]]:
     """The loss and its gradient w.r.t. the parameters, compiled once per batch shape; the gradients
     land in ``.grad`` as backward() would put them."""
@@ -205,7 +219,7 @@ An optimizer that holds none of the model's parameters is refused.
     if validation is not None:
         history["val_loss"] = []
         history.update({f"val_{name}": [] for name in functions})
-    compiled = _compiled_step(model, loss_fn) if jit else None
+    compiled = _compiled(model, loss_fn) if jit else None
     bar = _progress_bar(epochs * -(-len(X) // batch_size), progress)
     try:
         for epoch in range(epochs):
