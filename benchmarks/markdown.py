@@ -6,8 +6,8 @@ import json
 import sys
 from typing import Any
 
-COLUMNS = ["autodiff", "autodiff nn+optim", "torch eager", "torch nn+optim", "jax eager", "jax jit",
-           "HIPS autograd"]
+COLUMNS = ["autodiff", "autodiff jit", "autodiff nn+optim", "torch eager", "torch nn+optim", "jax eager",
+           "jax jit", "HIPS autograd"]
 
 
 def _figures(document: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
@@ -46,7 +46,7 @@ def _ratio(f: dict[str, Any] | None) -> str:
 
 
 def main_table(document: dict[str, Any]) -> str:
-    header = ["workload", "numpy by hand", *COLUMNS, "target (autodiff)"]
+    header = ["workload", "numpy by hand", *COLUMNS, "targets (autodiff; autodiff jit)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 
     def row(label: str, reference: dict[str, Any] | None, cells: list[str], target: str) -> None:
@@ -65,12 +65,14 @@ def main_table(document: dict[str, Any]) -> str:
             _verdict(_targets(document, "W2"), "memory"))
     f = _figures(document, "W3")
     if f:
-        vectorised = {"autodiff": f.get("autodiff vectorised"), "torch eager": f.get("torch eager vectorize=True"),
+        vectorised = {"autodiff": f.get("autodiff vectorised"), "autodiff jit": f.get("autodiff jit"),
+                      "torch eager": f.get("torch eager vectorize=True"),
                       "jax eager": f.get("jax eager"), "jax jit": f.get("jax jit"),
                       "HIPS autograd": f.get("HIPS autograd")}
         rows = {"autodiff": f.get("autodiff row by row"), "torch eager": f.get("torch eager row by row")}
         row("W3 Hessian, vectorised", f.get("numpy reference"), [_ratio(vectorised.get(c)) for c in COLUMNS],
-            _verdict(_targets(document, "W3"), "vectorised"))
+            "; ".join(v for v in (_verdict(_targets(document, "W3"), "vectorised"),
+                                  _verdict(_targets(document, "W3"), "jit")) if v))
         row("W3 Hessian, row by row", f.get("numpy reference"), [_ratio(rows.get(c)) for c in COLUMNS], "")
     f = _figures(document, "W4")
     sizes = sorted({int(n.rsplit("N=", 1)[1].replace(",", "")) for n in f if ", N=" in n and "memory" not in n})
@@ -90,8 +92,8 @@ def newton_table(document: dict[str, Any]) -> str:
     f = _figures(document, "W7")
     if not f:
         return ""
-    lines = ["| problem, method | iterations (numpy / autodiff) | numpy by hand | autodiff | ratio |",
-             "|---|---|---|---|---|"]
+    lines = ["| problem, method | iterations (numpy / autodiff) | numpy by hand | autodiff | ratio | autodiff jit "
+             "| ratio |", "|---|---|---|---|---|---|---|"]
     for name, figure in f.items():
         if not name.startswith("autodiff: ") or figure["unit"] != "ms":
             continue
@@ -100,15 +102,33 @@ def newton_table(document: dict[str, Any]) -> str:
         its = (f.get(f"numpy reference: {label} iterations"), f.get(f"autodiff: {label} iterations"))
         it_text = " / ".join(f"{i['median']:,.0f}" + (" (not converged)" if i["note"] else "") if i else "-"
                              for i in its)
-        lines.append(f"| {label} | {it_text} | {_time(ref)} | {_time(figure)} | {_ratio(figure)} |")
+        jit = f.get(f"autodiff jit: {label}")
+        lines.append(f"| {label} | {it_text} | {_time(ref)} | {_time(figure)} | {_ratio(figure)} | {_time(jit)} "
+                     f"| {_ratio(jit)} |")
     return "\n".join(lines)
+
+
+def trace_costs(document: dict[str, Any]) -> str:
+    """One line: what ``ad.jit``'s first call (tracing and compiling) costs per workload, and W8."""
+    parts = []
+    for w in document["workloads"]:
+        for figure in w["figures"]:
+            if figure["name"] == "autodiff jit trace (once)":
+                parts.append(f"{w['key']} {figure['median']:.3g} ms")
+    explain = _figures(document, "W8")
+    line = "autodiff jit trace (first call, once per signature): " + ", ".join(parts) + "."
+    if explain:
+        line += " W8, ad.explain of a 999-op program with its text and source: " + ", ".join(
+            f"{name.split(', ')[1]} {figure['median']:.0f} ms" for name, figure in explain.items()) + "."
+    return line
 
 
 def main(argv: list[str]) -> None:
     with open(argv[0]) as f:
         document = json.load(f)
     print(main_table(document), end="\n\n")
-    print(newton_table(document))
+    print(newton_table(document), end="\n\n")
+    print(trace_costs(document))
 
 
 if __name__ == "__main__":
