@@ -103,11 +103,15 @@ def kept_graph(t: Tensor) -> KeptGraph | None:
     return None
 
 
-def _keep(root: Tensor, processed: list[tuple]) -> None:
-    """Record a small graph's released parts beside it (gradients copied: a .grad may share their memory)."""
+def _keep(root: Tensor, processed: dict[int, tuple]) -> None:
+    """Record a small graph's released parts beside it (gradient arrays copied: a .grad may share their
+    memory; numpy scalars cannot change). The record holds the output weakly: it dies with it."""
     key = id(root)
-    entries = {id(node): (None if node is root else node, inputs, data, np.array(g, copy=True))
-               for node, inputs, data, g in processed}
+    entries = processed
+    for node_id, (node, inputs, data, g) in entries.items():
+        if node is root or type(g) is np.ndarray:
+            entries[node_id] = (None if node is root else node, inputs, data,
+                                np.array(g, copy=True) if type(g) is np.ndarray else g)
     _KEPT[key] = KeptGraph(weakref.ref(root, functools.partial(_forget, key)), entries)
     for older in list(_KEPT)[:-KEEP_GRAPHS]:  # the oldest first (a dict keeps the order of insertion)
         _KEPT.pop(older, None)
@@ -254,7 +258,7 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
     leaves: list[Tensor] = []
     stored: set[int] = set()  # the arrays given to a .grad in this pass (none may be given twice)
     # a plain backward keeps a small graph's released parts for pictures, while it stays small
-    processed: list[tuple] | None = [] if not retain_graph and wanted is None else None
+    processed: dict[int, tuple] | None = {} if not retain_graph and wanted is None else None
     processed_bytes = 0  # of the gradients; the values take as much again
     keep_bytes, keep_nodes, node_bytes = KEEP_BYTES // 2, KEEP_NODES, KEEP_NODE_BYTES
     for root, g in zip(roots, cotangents):
@@ -334,7 +338,7 @@ def _run(roots: list[Tensor], cotangents: list, retain_graph: bool, create_graph
                     if size > node_bytes or processed_bytes > keep_bytes or len(processed) >= keep_nodes:
                         processed = None  # too big to keep: released as it goes, like any graph
                     else:
-                        processed.append((t, inputs, t._input_data, g))
+                        processed[id(t)] = (t, inputs, t._input_data, g)
                 t._inputs = t._input_data = None
         for leaf in leaves:
             g = leaf_pending[id(leaf)]
