@@ -5,13 +5,15 @@
     autodiff check "x**2 * exp(y)" --at x=1,y=0.5 [--hessian]
     autodiff taylor "exp(x)" --at x=pi/4 --order 5 [--plot taylor.png]
     autodiff minimize "(1-x)**2 + 100*(y-x**2)**2" --at x=-1.2,y=1 --method newton [--plot path.png]
+    autodiff explain "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 [--mode forward --wrt x1] [--format latex]
+    autodiff serve [--port 8765] [--host 127.0.0.1]
 
 Formulas are parsed by ``autodiff.expr`` (a whitelist over Python's ``ast``; never evaluated as code).
 Bad usage exits with status 2 and a message; ``check`` exits with 1 when AD and finite differences
 disagree, ``minimize`` when it does not converge.
 
-This package only parses and dispatches. graph, check and taylor need only the engine and are
-built in (``formulas``); demo and minimize need nn and optim, which autodiff must not import, so
+This package only parses and dispatches. graph, check, taylor, explain and serve need only the engine
+and are built in (``formulas``, ``explain``, ``serve``); demo and minimize need nn and optim, which autodiff must not import, so
 optim registers them by entry point (``registry`` explains how; ``optim/commands.py`` has them).
 """
 
