@@ -95,11 +95,12 @@ def generate(inputs: Sequence[Tensor], nodes: Sequence[Tensor], outputs: Sequenc
             continue
         w.names[id(node)] = name
         args = [w.argument(a, d) for a, d in zip(node._inputs, node._input_data)]
-        if _replayable(node):  # the forward as an expression, without the call to its wrapper
+        replay = _replay(node)
+        if replay:  # the forward as an expression, without the call to its wrapper
             names = dict(zip(node._op.inputs, args))
             params = {**static_defaults(node._op.forward, len(node._op.inputs)), **node._params}
             names.update({key: w.constant(value) for key, value in params.items()})
-            lines.append(f"    {name} = {render(node._op.replay, names, 'python')}")
+            lines.append(f"    {name} = {render(replay, names, 'python')}")
             continue
         args += [f"{key}={w.constant(value)}" for key, value in node._params.items()]
         buffer = _reusable_buffer(node, k, owned, last_use)
@@ -144,13 +145,15 @@ def _structure(tree: tuple, results: Any) -> str:
     return "(" + "".join(p + ", " for p in parts).rstrip(" ") + ")" if parts else "()"
 
 
-def _replayable(node: Tensor) -> bool:
-    """Whether the node's op has a ``replay`` expression that applies here (its inputs are arrays, and
-    every static parameter it names was given)."""
+def _replay(node: Tensor) -> str:
+    """The node's op's ``replay`` expression, where it applies (its inputs are arrays, and every static
+    parameter it names was given), else ""."""
     op = node._op
+    if not op.replay or not all(isinstance(d, np.ndarray) for d in node._input_data):
+        return ""
+    replay = op.replay(node) if callable(op.replay) else op.replay
     given = set(op.inputs) | set(node._params) | set(static_defaults(op.forward, len(op.inputs)))
-    return bool(op.replay) and all(isinstance(d, np.ndarray) for d in node._input_data) and names_in(
-        op.replay) <= given
+    return replay if replay and names_in(replay) <= given else ""
 
 
 def _fresh(node: Tensor) -> bool:
@@ -192,3 +195,48 @@ def _last_uses(nodes: Sequence[Tensor], outputs: Sequence[Any]) -> dict[int, int
         if isinstance(value, Tensor):
             last[id(value)] = len(nodes) + 1
     return last
+
+
+def guard_for(tree: tuple, kinds: tuple, count: int) -> Any:
+    """A generated check that a call's arguments have the structure, shapes and dtypes of a traced one:
+    it returns their arrays (the program's arguments), or None (then the general signature decides).
+    Only for arguments that are lists and tuples of arrays and Tensors (else None: no fast path)."""
+    lines = ["def guard(args, grad_mode):", f"    if len(args) != {count}:", "        return None"]
+    names: list[str] = []
+    namespace: dict[str, Any] = {"__builtins__": {"len": len, "type": type, "list": list, "tuple": tuple},
+                                 "Tensor": Tensor, "ndarray": np.ndarray}
+
+    def visit(node: tuple, expression: str, depth: int) -> bool:
+        kind = node[0]
+        if kind in ("list", "tuple"):
+            if depth:  # (the arguments themselves arrive as a tuple; their count is checked above)
+                lines.append(f"    if type({expression}) is not {kind} or len({expression}) != {len(node[1])}:")
+                lines.append("        return None")
+            return all(visit(child, f"{expression}[{i}]", depth + 1) for i, child in enumerate(node[1]))
+        if kind != "leaf":
+            return False
+        i = len(names)
+        description = kinds[i]
+        if not (isinstance(description, tuple) and len(description) == 2 and isinstance(description[1], np.dtype)):
+            return False
+        name = f"a{i}"
+        names.append(name)
+        namespace[f"s{i}"], namespace[f"d{i}"] = description
+        lines.extend([
+            f"    {name} = {expression}",
+            f"    if type({name}) is Tensor:",
+            f"        if grad_mode and {name}.requires_grad:",
+            "            return None",
+            f"        {name} = {name}._data",
+            f"    elif type({name}) is not ndarray:",
+            "        return None",
+            f"    if {name}.shape != s{i} or {name}.dtype != d{i}:",
+            "        return None",
+        ])
+        return True
+
+    if tree[0] != "list" or not visit(tree, "args", 0) or len(names) != len(kinds):
+        return None
+    lines.append(f"    return [{', '.join(names)}]")
+    exec(compile("\n".join(lines), "<autodiff.jit guard>", "exec"), namespace)  # our generated text
+    return namespace["guard"]

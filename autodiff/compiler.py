@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .codegen import Program, generate
+from .codegen import Program, generate, guard_for
 from .errors import TracingError
 from .grad_mode import GRAD_MODE, TRACING, TRANSFORMS, enable_grad
 from .pytree import flatten, unflatten
@@ -67,29 +67,31 @@ class Jitted:
         self.maxsize = maxsize
         self._cache: collections.OrderedDict[Any, list[_Entry]] = collections.OrderedDict()
         self._hits = self._misses = 0
-        self._last: tuple[Any, _Entry] | None = None  # the last signature called: looked up first
+        self._last: tuple | None = None  # the last signature called, its entry and its guard (checked first)
         functools.update_wrapper(self, f)
 
     # ----------------------------------------------------------------- calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if TRACING.active or TRANSFORMS.depth:  # inside another trace (jit in jit, jit inside grad):
             return self.f(*args, **kwargs)      # f's ops join the enclosing recording
+        last = self._last
+        if last is not None and last[2] is not None and not kwargs:  # the fast path: the last call's kind
+            arrays = last[2](args, GRAD_MODE.enabled)
+            if arrays is not None:
+                self._hits += 1
+                return last[1].program.run(arrays)
         signature = self._signature(args, kwargs)
         if signature is None:  # Tensors to differentiate through: run f, recorded as usual
             return self.f(*args, **kwargs)
         key, arrays = signature
-        last = self._last
-        if last is not None and last[0] == key and not last[1].by_value:
-            entry = last[1]
-            self._hits += 1
+        entry = self._lookup(key, arrays)
+        if entry is None:
+            self._misses += 1
+            entry = self._trace(key, args, kwargs)
         else:
-            entry = self._lookup(key, arrays)
-            if entry is None:
-                self._misses += 1
-                entry = self._trace(key, args, kwargs)
-            else:
-                self._hits += 1
-            self._last = (key, entry)
+            self._hits += 1
+        guard = None if entry.by_value or kwargs or self.static_argnums else guard_for(key[0], key[1], len(args))
+        self._last = (key, entry, guard)
         return entry.program.run(arrays)
 
     def _signature(self, args: Sequence[Any], kwargs: dict) -> tuple[Any, list[np.ndarray]] | None:

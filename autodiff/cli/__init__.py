@@ -13,8 +13,9 @@ Bad usage exits with status 2 and a message; ``check`` exits with 1 when AD and 
 disagree, ``minimize`` when it does not converge.
 
 This package only parses and dispatches. graph, check, taylor, explain and serve need only the engine
-and are built in (``formulas``, ``explain``, ``serve``); demo and minimize need nn and optim, which autodiff must not import, so
-optim registers them by entry point (``registry`` explains how; ``optim/commands.py`` has them).
+and are built in (``formulas``, ``explain``, ``serve``); demo and minimize need nn and optim, which
+autodiff must not import, so optim registers them by entry point (``registry`` explains how;
+``optim/commands.py`` has them).
 """
 
 from __future__ import annotations

@@ -55,7 +55,9 @@ class Op:
     * ``jet``: the Taylor-mode rule ``jet(node, *input_jets, **params) -> jet`` (see ``autodiff.jets``),
       or None with ``no_jet`` saying why there is none;
     * ``replay``: where the forward is a thin wrapper, the same computation as one Python expression on
-      ndarrays, which ``ad.jit`` writes into its programs instead of calling the wrapper (tested equal).
+      ndarrays, which ``ad.jit`` writes into its programs instead of calling the wrapper (tested equal);
+      or a function of the traced node giving that expression (or "" where it does not apply), for
+      forwards whose expression depends on the shapes a trace fixes.
     """
 
     name: str
@@ -70,7 +72,7 @@ class Op:
     jet: Callable[..., Any] | None = None
     no_jet: str = ""
     differentiable: bool = True
-    replay: str = ""
+    replay: str | Callable[[Any], str] = ""
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -189,7 +191,8 @@ def _ufunc_names(forward: Callable[..., Any], ufuncs: Sequence[str]) -> tuple[st
 def primitive(name: str, forward: Callable[..., Any], *vjps: VJP | None, variadic: VJP | None = None,
               inputs: Sequence[str] | None = None, formula: str = "", partials: Sequence[str] | None = None,
               vjp_rules: Sequence[str] | None = None, tangent: str | None = None, linear: bool = False,
-              jet: Callable[..., Any] | None = None, no_jet: str = "", replay: str = "", public: bool = True,
+              jet: Callable[..., Any] | None = None, no_jet: str = "", replay: str | Callable[[Any], str] = "",
+              public: bool = True,
               aliases: Sequence[str] = (), method: bool | str = False,
               method_adapter: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
               ufuncs: Sequence[str] = (), formula_names: Sequence[str] = (),

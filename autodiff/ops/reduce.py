@@ -66,6 +66,12 @@ def _mean_forward(x, axis=None, keepdims=False):
     return total / count
 
 
+def _mean_replay(node) -> str:  # the count is fixed by the shapes, and a trace fixes the shapes
+    x = node._input_data[0]
+    count = _count(x, node._params.get("axis"))
+    return f"np.add.reduce(x, axis=axis, keepdims=keepdims) / {count}" if x.dtype.kind in "fc" and count else ""
+
+
 def _var_forward(x, axis=None, ddof=0, keepdims=False):
     return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
@@ -169,6 +175,7 @@ mean = primitive(
     "mean", _mean_forward,
     lambda g, out, x, axis=None, keepdims=False: _spread(g, out, x, axis, keepdims, 1.0 / (_count(x, axis) or 1)),
     formula="np.mean(x, axis=axis, keepdims=keepdims)", vjp_rules=("broadcast_to(g, x.shape) / n",), linear=True,
+    replay=_mean_replay,
     method_adapter=_reduction_method, doc="Mean over ``axis`` (None: all).",  # ∂x̄/∂xᵢ = 1/n
 )
 var = primitive(

@@ -202,3 +202,20 @@ def test_jacobians_compose_with_jit():
     x = np.array([0.3, -0.7])
     for transform in (ad.jacobian(f, vectorize=True), ad.jacobian(f, mode="fwd"), ad.jacobian(f)):
         _equal(ad.jit(transform)(x), transform(x))
+
+
+def test_the_fast_path_checks_every_argument():
+    """The generated guard of the last call's kind lets equal kinds through and sends others to the
+    general signature (which traces them): shape, dtype, container type and length all count."""
+    f = ad.jit(lambda ps, x: (ps[0] * x).sum() + ps[1].sum())
+    args = ([np.ones(3), np.ones(2)], np.ones(3))
+    f(*args)
+    f([ad.tensor(np.ones(3)), np.ones(2)], np.ones(3))  # a Tensor holding an equal array: the same kind
+    assert f.cache_info().misses == 1
+    for other in (([np.ones(4), np.ones(2)], np.ones(4)), ((np.ones(3), np.ones(2)), np.ones(3)),
+                  ([np.ones(3, np.float32), np.ones(2)], np.ones(3)), ([np.ones(3), np.ones(2), 1.0], np.ones(3))):
+        f(*other)
+    assert f.cache_info().misses == 5
+    x = ad.tensor(np.ones(3), requires_grad=True)  # to differentiate through: runs f itself
+    f([x, np.ones(2)], np.ones(3)).backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones(3))
