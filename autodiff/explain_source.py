@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .engine import gradients
-from .formula import names_in, render
+from .formula import called_names, names_in, render
 from .grad_mode import enable_grad
 from .ops.core import unbroadcast
 from .ops.record import OPS, PUBLIC
@@ -67,7 +67,7 @@ class _Writer:
     def expression(self, template: str, names: dict[str, Any]) -> str:
         """A record's template as Python, importing the library functions it calls by bare name."""
         text = render(template, names, "python")
-        for name in _called_names(template):
+        for name in called_names(template):
             if name in PUBLIC:
                 self.imports.add(name)
         return text
@@ -93,13 +93,6 @@ class _Writer:
         self.imports.add("forward_of")
         inputs, params, _ = self._inputs_and_params(instruction)
         return f"forward_of({instruction.node._op.name!r})({inputs}{params})"
-
-
-def _called_names(template: str) -> set[str]:
-    import ast
-
-    tree = ast.parse(template, mode="eval")
-    return {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
 def _has_none(instruction: Any) -> bool:

@@ -54,6 +54,11 @@ def names_in(template: str) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in skip}
 
 
+def called_names(template: str) -> set[str]:
+    """The bare names a template calls (``sigmoid`` in ``"sigmoid(x)"``; not ``np.exp``)."""
+    return {n.func.id for n in ast.walk(_parse(template)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
 def render(template: str, names: dict[str, Any], style: str = "text") -> str:
     """The template with ``names`` substituted (strings are names, other values are shown as values)."""
     tree = _parse(template)

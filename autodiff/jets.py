@@ -14,6 +14,7 @@ import numpy as np
 
 from .ops.series import Jet, NoJetRule, constant
 from .tensor import Tensor
+from .trace import nodes_before
 
 __all__ = ["Jet", "NoJetRule", "propagate"]
 
@@ -27,7 +28,8 @@ def propagate(out: Tensor, x: Tensor, order: int) -> Jet:
     if order >= 1:
         seed[1] = 1.0
     jets = {id(x): seed}
-    for node in _topological(out, x):
+    nodes, _ = nodes_before([out], stop=[x])  # each after its inputs (the trace explain and jit read)
+    for node in nodes:
         rule = getattr(node._op, "jet", None)
         if rule is None:
             raise NoJetRule(f"no Taylor-mode rule for the op {node._op.name!r}")
@@ -37,20 +39,3 @@ def propagate(out: Tensor, x: Tensor, order: int) -> Jet:
     if id(out) not in jets:
         return constant(out, count)
     return jets[id(out)]
-
-
-def _topological(out: Tensor, x: Tensor) -> list[Tensor]:
-    """Recorded nodes between x and out, each after its inputs (iterative depth-first search)."""
-    order, seen = [], {id(x)}
-    stack = [(out, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen or node._op is None or node._inputs is None:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((a, False) for a in node._inputs if isinstance(a, Tensor) and a.requires_grad)
-    return order

@@ -48,13 +48,3 @@ def nodes_before(outputs: Iterable[Tensor], stop: Sequence[Tensor] = ()) -> tupl
                 first_read.setdefault(id(a), a)
     first_read.update(leaves)  # an output that is itself a leaf
     return by_order, list(first_read.values())
-
-
-def consumers(nodes: Sequence[Tensor]) -> dict[int, list[tuple[Tensor, int]]]:
-    """id(tensor) -> the (node, input position) pairs that read it, in evaluation order."""
-    readers: dict[int, list[tuple[Tensor, int]]] = {}
-    for node in nodes:
-        for position, a in enumerate(node._inputs):
-            if isinstance(a, Tensor):
-                readers.setdefault(id(a), []).append((node, position))
-    return readers

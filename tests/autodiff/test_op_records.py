@@ -2,13 +2,13 @@
 says why not), formulas that are Python expressions of its own names, local partials that agree
 with its VJPs, and aliases (methods, ufuncs, formula names) that really run it."""
 
-import ast
 
 import numpy as np
 import pytest
 
 import autodiff as ad
 from autodiff.expr import FUNCTIONS
+from autodiff.formula import names_in
 from autodiff.ops.record import OPS, PUBLIC, formula_table
 
 from .op_registry import CASES
@@ -35,14 +35,6 @@ def test_every_op_has_a_jet_rule_or_says_why_not(op):
     assert op.jet is not None or op.no_jet, f"{op.name}: no Taylor-mode rule and no reason given"
 
 
-def _names(text: str) -> set[str]:
-    tree = ast.parse(text, mode="eval")
-    attribute_roots = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-            and id(n) not in attribute_roots and id(n) not in called}
-
-
 @pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
 def test_rule_texts_are_python_expressions_of_the_op_s_own_names(op):
     params = set(_static_names(op))
@@ -50,14 +42,14 @@ def test_rule_texts_are_python_expressions_of_the_op_s_own_names(op):
     texts = [op.formula] if op.formula else []
     texts += list(op.partials or ())
     for text in texts:
-        unknown = _names(text) - known
+        unknown = names_in(text) - known
         assert not unknown, f"{op.name}: {text!r} uses {unknown}"
     for text in op.vjp_rules or ():
-        unknown = _names(text) - known - {"g"}
+        unknown = names_in(text) - known - {"g"}
         assert not unknown, f"{op.name}: {text!r} uses {unknown}"
     if op.tangent:
         tangents = {"d" + name for name in op.inputs}
-        unknown = _names(op.tangent) - known - tangents
+        unknown = names_in(op.tangent) - known - tangents
         assert not unknown, f"{op.name}: tangent {op.tangent!r} uses {unknown}"
 
 
